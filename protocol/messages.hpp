@@ -1,0 +1,132 @@
+// The agent <-> controller wire contract: one JSON object per WebSocket text message, with a
+// "type" field naming the message. decode_message validates everything it reads and names the
+// offending field in its error; it never throws. Unknown fields are refused inside the signed
+// deploy order and tolerated elsewhere (forward compatibility within a protocol version).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/error.hpp"
+
+namespace relman::protocol {
+
+// Versions this build speaks; the hello offers them, the controller picks the highest common.
+inline constexpr int kMinProtocolVersion = 1;
+inline constexpr int kMaxProtocolVersion = 1;
+
+// Agent -> controller, first message on a connection.
+struct Hello {
+  std::string agent_id;                // must equal the client certificate's subject CN
+  std::string agent_version;           // e.g. "0.1.0"
+  std::vector<int> protocol_versions;  // 1..16 entries, each 1..1000
+};
+
+// Controller -> agent, answer to Hello.
+struct HelloAck {
+  int protocol_version = 0;
+  std::string controller_version;
+};
+
+// Agent -> controller. Basic host facts; richer collectors extend `facts` (tolerated JSON).
+struct InventoryReport {
+  std::string hostname;
+  std::string os_id;          // /etc/os-release ID, e.g. "debian"
+  std::string os_version;     // VERSION_ID, may be empty
+  std::string os_pretty;      // PRETTY_NAME, may be empty
+  std::string kernel;         // uname release
+  std::string architecture;   // uname machine, e.g. "x86_64"
+  std::string cpu_model;      // may be empty
+  std::int64_t cpu_count = 0;
+  std::int64_t memory_mb = 0;
+  nlohmann::json facts = nlohmann::json::object();  // anything else; bounded by frame size
+};
+
+// The signed part of a deploy order. Every field is covered by the controller's signature.
+struct DeployOrder {
+  std::string order_id;         // unique; an agent never executes one twice
+  std::int64_t deployment_id = 0;
+  std::string host_id;          // the agent id this order is for
+  std::string package_name;
+  std::string package_version;
+  std::string package_sha256;   // SHA-256 of the package file, lowercase hex
+  std::string manifest_sha256;  // SHA-256 of the canonical manifest, lowercase hex
+  std::int64_t package_size = 0;
+  std::string download_path;    // HTTPS path on the controller, starts with "/api/v1/agent/"
+  std::int64_t issued_at = 0;   // unix seconds
+  std::int64_t expires_at = 0;  // unix seconds, > issued_at
+  bool allow_downgrade = false;
+};
+
+// Controller -> agent: an order and the controller's Ed25519 signature over
+// canonical_json(to_json(order)).
+struct DeployOrderMessage {
+  DeployOrder order;
+  std::string key_id;     // SHA-256 hex of the raw public key that signed
+  std::string signature;  // base64 of the 64-byte Ed25519 signature
+};
+
+// Agent -> controller while an order runs.
+struct DeployProgress {
+  std::string order_id;
+  std::int64_t deployment_id = 0;
+  std::string phase;  // one of kDeployPhases
+  std::int64_t bytes_done = 0;
+  std::int64_t bytes_total = 0;
+};
+
+inline constexpr std::string_view kDeployPhases[] = {"queued",     "downloading", "verifying",
+                                                     "installing", "health_check"};
+
+// Agent -> controller when an order ends, or is refused.
+struct DeployResult {
+  std::string order_id;
+  std::int64_t deployment_id = 0;
+  std::string status;  // "succeeded" | "failed"
+  std::string code;    // error code when failed, e.g. "order.wrong_host"; empty on success
+  std::string message;  // human text, <= 4096 bytes
+  std::string installed_version;  // what the host runs now (may be empty)
+};
+
+// Either side, to keep the connection alive and measure it.
+struct Heartbeat {
+  std::int64_t sent_at = 0;  // unix milliseconds
+};
+
+// Either side: why the sender is about to close or refuse something.
+struct ErrorMessage {
+  std::string code;
+  std::string message;
+};
+
+using Message = std::variant<Hello, HelloAck, InventoryReport, DeployOrderMessage, DeployProgress,
+                             DeployResult, Heartbeat, ErrorMessage>;
+
+// "hello", "hello_ack", "inventory", "deploy_order", "deploy_progress", "deploy_result",
+// "heartbeat", "error".
+std::string_view message_type(const Message& m);
+
+// Text of one WebSocket message. Never fails for a well-formed struct.
+std::string encode_message(const Message& m);
+
+// Validates size (kMaxFrameBytes), JSON syntax, "type", and every field of that type.
+// Errors: protocol.frame_too_large, protocol.malformed_json, protocol.not_an_object,
+// protocol.missing_field, protocol.wrong_type, protocol.unknown_type, protocol.out_of_range,
+// protocol.too_long, protocol.empty_field, protocol.invalid_value, protocol.unknown_field
+// (inside the order only). Error.context names the field, e.g. "order.host_id".
+Result<Message> decode_message(std::string_view text);
+
+// The order's JSON object (the bytes that are signed are canonical_json of this).
+nlohmann::json to_json(const DeployOrder& order);
+Result<DeployOrder> deploy_order_from_json(const nlohmann::json& j);
+
+// Highest version in [kMinProtocolVersion, kMaxProtocolVersion] that `offered` contains;
+// protocol.version_unsupported otherwise.
+Result<int> negotiate_version(const std::vector<int>& offered);
+
+}  // namespace relman::protocol
