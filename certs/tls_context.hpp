@@ -24,7 +24,7 @@ struct ServerTlsFiles {
 Result<std::shared_ptr<asio::ssl::context>> make_server_context(const ServerTlsFiles& files);
 
 struct ClientTlsFiles {
-  std::filesystem::path ca;  // CA that must have issued the server's certificate
+  std::filesystem::path ca;                   // CA that must have issued the server's certificate
   std::optional<std::filesystem::path> cert;  // client certificate for mutual TLS
   std::optional<std::filesystem::path> key;
 };

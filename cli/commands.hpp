@@ -16,8 +16,10 @@ struct CommandStatus {
 // Prints the error's one line to stderr and sets exit_code to 1.
 void report_error(CommandStatus& status, const Error& error);
 
-void add_pkg_commands(CLI::App& app, CommandStatus& status);    // pkg keygen|build|sign|verify|inspect, trust init
-void add_ca_commands(CLI::App& app, CommandStatus& status);     // ca init|issue
-void add_api_commands(CLI::App& app, CommandStatus& status);    // login, package, release, deploy, hosts
+void add_pkg_commands(CLI::App& app,
+                      CommandStatus& status);  // pkg keygen|build|sign|verify|inspect, trust init
+void add_ca_commands(CLI::App& app, CommandStatus& status);  // ca init|issue
+void add_api_commands(CLI::App& app,
+                      CommandStatus& status);  // login, package, release, deploy, hosts
 
 }  // namespace relman::cli

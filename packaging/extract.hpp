@@ -25,7 +25,7 @@ Result<std::string> check_entry_path(std::string_view name);
 
 // Extracts every entry of `archive` (tar, optionally compressed) into `dest`, which must not
 // exist yet (extract.destination_exists) and is created with mode 0755.
-Result<void> secure_extract(const std::filesystem::path& archive,
-                            const std::filesystem::path& dest, const ExtractLimits& limits = {});
+Result<void> secure_extract(const std::filesystem::path& archive, const std::filesystem::path& dest,
+                            const ExtractLimits& limits = {});
 
 }  // namespace relman::packaging

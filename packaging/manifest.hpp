@@ -19,7 +19,7 @@ inline constexpr int kManifestSchema = 1;
 struct ManifestFile {
   std::string path;  // relative, '/'-separated, no "..", no leading '/', no empty components
   std::uint64_t size = 0;
-  std::string sha256;  // lowercase hex
+  std::string sha256;         // lowercase hex
   std::uint32_t mode = 0644;  // permission bits only (<= 0777)
 };
 
@@ -29,7 +29,7 @@ struct ManifestLink {
 };
 
 struct Hooks {
-  std::string pre_install;   // shell command run in the new version's directory, may be empty
+  std::string pre_install;  // shell command run in the new version's directory, may be empty
   std::string post_install;
   std::string health_check;
   std::int64_t timeout_seconds = 60;  // 1..3600, per command
@@ -37,13 +37,13 @@ struct Hooks {
 
 struct Manifest {
   int schema = kManifestSchema;
-  std::string name;         // [a-z0-9][a-z0-9._+-]{0,63}
-  std::string version;      // semver (see version.hpp)
-  std::string platform;     // e.g. "linux-x86_64", or "any"
+  std::string name;                      // [a-z0-9][a-z0-9._+-]{0,63}
+  std::string version;                   // semver (see version.hpp)
+  std::string platform;                  // e.g. "linux-x86_64", or "any"
   std::string payload_kind = "archive";  // only "archive" for now
-  std::string description;  // may be empty, <= 4096 bytes
-  std::vector<ManifestFile> files;  // sorted by path, unique
-  std::vector<ManifestLink> links;  // sorted by path, unique, disjoint from files
+  std::string description;               // may be empty, <= 4096 bytes
+  std::vector<ManifestFile> files;       // sorted by path, unique
+  std::vector<ManifestLink> links;       // sorted by path, unique, disjoint from files
   Hooks hooks;
 };
 

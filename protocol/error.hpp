@@ -36,3 +36,17 @@ inline std::unexpected<Error> fail(std::string code, std::string message,
 inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
 
 }  // namespace relman
+
+// Inside a function returning a Result: evaluates `expr` (a Result), returns its error, or
+// binds `var` to its value.
+#define RELMAN_TRY(var, expr)                                                  \
+  auto var##_result_ = (expr);                                                 \
+  if (!var##_result_) return ::relman::fail(std::move(var##_result_.error())); \
+  auto& var = *var##_result_
+
+// Inside a function returning a Result: returns the error of `expr` (a Result) if it has one.
+#define RELMAN_CHECK(expr)                                                       \
+  do {                                                                           \
+    auto check_result_ = (expr);                                                 \
+    if (!check_result_) return ::relman::fail(std::move(check_result_.error())); \
+  } while (0)

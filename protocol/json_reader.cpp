@@ -33,8 +33,7 @@ const nlohmann::json* JsonReader::find(std::string_view key, bool required) {
   return &*it;
 }
 
-std::optional<std::string> JsonReader::optional_string(std::string_view key,
-                                                       std::size_t max_len) {
+std::optional<std::string> JsonReader::optional_string(std::string_view key, std::size_t max_len) {
   const auto* v = find(key, false);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
@@ -43,8 +42,8 @@ std::optional<std::string> JsonReader::optional_string(std::string_view key,
   }
   const auto& s = v->get_ref<const std::string&>();
   if (s.size() > max_len) {
-    set_error("protocol.too_long",
-              "field is longer than " + std::to_string(max_len) + " bytes", key);
+    set_error("protocol.too_long", "field is longer than " + std::to_string(max_len) + " bytes",
+              key);
     return std::nullopt;
   }
   return s;
@@ -84,8 +83,7 @@ std::optional<std::int64_t> JsonReader::optional_integer(std::string_view key, s
   }
   if (n < min || n > max) {
     set_error("protocol.out_of_range",
-              "field must be between " + std::to_string(min) + " and " + std::to_string(max),
-              key);
+              "field must be between " + std::to_string(min) + " and " + std::to_string(max), key);
     return std::nullopt;
   }
   return n;
@@ -160,7 +158,7 @@ Result<void> JsonReader::finish_strict() {
 
 Result<void> JsonReader::finish_tolerant() {
   if (error_) return fail(*error_);
-  return ok();
+  return ::relman::ok();
 }
 
 Result<nlohmann::json> parse_json_object(std::string_view text, std::size_t max_bytes,

@@ -36,12 +36,12 @@ struct HelloAck {
 // Agent -> controller. Basic host facts; richer collectors extend `facts` (tolerated JSON).
 struct InventoryReport {
   std::string hostname;
-  std::string os_id;          // /etc/os-release ID, e.g. "debian"
-  std::string os_version;     // VERSION_ID, may be empty
-  std::string os_pretty;      // PRETTY_NAME, may be empty
-  std::string kernel;         // uname release
-  std::string architecture;   // uname machine, e.g. "x86_64"
-  std::string cpu_model;      // may be empty
+  std::string os_id;         // /etc/os-release ID, e.g. "debian"
+  std::string os_version;    // VERSION_ID, may be empty
+  std::string os_pretty;     // PRETTY_NAME, may be empty
+  std::string kernel;        // uname release
+  std::string architecture;  // uname machine, e.g. "x86_64"
+  std::string cpu_model;     // may be empty
   std::int64_t cpu_count = 0;
   std::int64_t memory_mb = 0;
   nlohmann::json facts = nlohmann::json::object();  // anything else; bounded by frame size
@@ -49,9 +49,9 @@ struct InventoryReport {
 
 // The signed part of a deploy order. Every field is covered by the controller's signature.
 struct DeployOrder {
-  std::string order_id;         // unique; an agent never executes one twice
+  std::string order_id;  // unique; an agent never executes one twice
   std::int64_t deployment_id = 0;
-  std::string host_id;          // the agent id this order is for
+  std::string host_id;  // the agent id this order is for
   std::string package_name;
   std::string package_version;
   std::string package_sha256;   // SHA-256 of the package file, lowercase hex
@@ -80,15 +80,15 @@ struct DeployProgress {
   std::int64_t bytes_total = 0;
 };
 
-inline constexpr std::string_view kDeployPhases[] = {"queued",     "downloading", "verifying",
+inline constexpr std::string_view kDeployPhases[] = {"queued", "downloading", "verifying",
                                                      "installing", "health_check"};
 
 // Agent -> controller when an order ends, or is refused.
 struct DeployResult {
   std::string order_id;
   std::int64_t deployment_id = 0;
-  std::string status;  // "succeeded" | "failed"
-  std::string code;    // error code when failed, e.g. "order.wrong_host"; empty on success
+  std::string status;   // "succeeded" | "failed"
+  std::string code;     // error code when failed, e.g. "order.wrong_host"; empty on success
   std::string message;  // human text, <= 4096 bytes
   std::string installed_version;  // what the host runs now (may be empty)
 };

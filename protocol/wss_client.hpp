@@ -1,6 +1,8 @@
 // WebSocket over TLS, client side, as an Asio coroutine API (Beast behind this interface).
 // One reader coroutine calls read(); writes from any coroutine on the same executor are
 // queued and sent in order by send().
+// GCC 12 destroys some temporaries in a co_await expression twice: pass named values to these
+// coroutines, never temporaries.
 #pragma once
 
 #include <memory>
@@ -19,10 +21,10 @@ class WssClient {
 
   // TCP connect, TLS handshake (server name checked), WebSocket upgrade on `target`.
   // Errors: ws.connect_failed, ws.tls_failed, ws.handshake_failed (with the HTTP status).
-  awaitable<Result<void>> connect(Endpoint endpoint, std::string target);
+  awaitable<Result<void>> connect(const Endpoint& endpoint, const std::string& target);
   // Next text message, at most kMaxFrameBytes. ws.closed (with the close reason) or ws.read_failed.
   awaitable<Result<std::string>> read();
-  awaitable<Result<void>> send(std::string text);
+  awaitable<Result<void>> send(const std::string& text);
   awaitable<void> close();
 
  private:

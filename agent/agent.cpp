@@ -1,0 +1,49 @@
+#include "agent/agent.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "agent/installer/installer.hpp"
+#include "agent/link/controller_link.hpp"
+#include "certs/tls_context.hpp"
+#include "packaging/trust.hpp"
+#include "protocol/https_client.hpp"
+
+namespace relman::agent {
+
+Result<void> run_agent(const AgentConfig& config) {
+  RELMAN_TRY(trust, packaging::load_trust_store(config.trust_file));
+  RELMAN_TRY(tls,
+             pki::make_client_context(pki::ClientTlsFiles{config.ca, config.cert, config.key}));
+  RELMAN_TRY(endpoint, protocol::parse_endpoint_url(config.controller_url));
+
+  // Package downloads use the same client certificate, over plain HTTPS with Range resume.
+  Fetcher fetch = [tls, endpoint](const protocol::DeployOrder& order,
+                                  const std::filesystem::path& dest,
+                                  const std::function<void(std::uint64_t, std::uint64_t)>& progress)
+      -> Result<std::uint64_t> {
+    protocol::HttpsClient client(tls, endpoint, std::chrono::seconds(60));
+    return client.download(
+        order.download_path, {}, dest, static_cast<std::uint64_t>(order.package_size),
+        [&](const protocol::DownloadProgress& p) { progress(p.bytes_done, p.bytes_total); });
+  };
+  Installer installer(
+      InstallerConfig{config.agent_id, config.install_root, config.state_dir, trust, {}}, fetch);
+  RELMAN_CHECK(installer.open());
+
+  asio::io_context ioc(1);
+  asio::thread_pool worker(1);  // installs run one at a time, off the network thread
+  ControllerLink link(ioc, config, tls, installer, worker);
+  asio::co_spawn(ioc, link.run(), asio::detached);
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    spdlog::info("signal {}: stopping", sig);
+    ioc.stop();
+  });
+  spdlog::info("relman-agent {} starting; controller {}", config.agent_id, config.controller_url);
+  ioc.run();
+  worker.join();  // an install in progress finishes (its journal covers a kill, too)
+  spdlog::info("relman-agent stopped");
+  return ok();
+}
+
+}  // namespace relman::agent

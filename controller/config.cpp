@@ -1,0 +1,46 @@
+#include "controller/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "protocol/json_reader.hpp"
+
+namespace relman::controller {
+
+Result<ControllerConfig> load_controller_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail("config.read_failed", "cannot read the config file", file.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  RELMAN_TRY(doc, protocol::parse_json_object(ss.str(), 1 << 20, "config"));
+  auto base = std::filesystem::absolute(file).parent_path();
+  auto path_of = [&](const std::string& p) -> std::filesystem::path {
+    if (p.empty()) return {};
+    std::filesystem::path v(p);
+    return v.is_absolute() ? v : base / v;
+  };
+  ControllerConfig c;
+  protocol::JsonReader r(doc);
+  if (auto v = r.optional_string("listen")) c.listen = *v;
+  if (auto v = r.optional_integer("port", 0, 65535)) c.port = static_cast<std::uint16_t>(*v);
+  c.data_dir = path_of(r.string("data_dir", 4096));
+  if (const auto* tls = r.object("tls")) {
+    protocol::JsonReader t(*tls, "tls");
+    c.tls_cert = path_of(t.string("cert", 4096));
+    c.tls_key = path_of(t.string("key", 4096));
+    c.client_ca = path_of(t.string("client_ca", 4096));
+    RELMAN_CHECK(t.finish_strict());
+  }
+  c.order_signing_key = path_of(r.string("order_signing_key", 4096));
+  c.trust_file = path_of(r.string("trust", 4096));
+  if (auto v = r.optional_integer("order_ttl_seconds", 60, 30 * 86400)) c.order_ttl_seconds = *v;
+  if (auto v = r.optional_integer("session_ttl_seconds", 60, 30 * 86400)) {
+    c.session_ttl_seconds = *v;
+  }
+  if (auto v = r.optional_integer("threads", 0, 256)) c.threads = static_cast<int>(*v);
+  if (auto v = r.optional_string("ready_file", 4096)) c.ready_file = path_of(*v);
+  RELMAN_CHECK(r.finish_strict());
+  return c;
+}
+
+}  // namespace relman::controller

@@ -1,0 +1,113 @@
+// Plain records the Store reads and writes. Times are unix seconds (UTC).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relman::controller {
+
+struct User {
+  std::int64_t id = 0;
+  std::string username;
+  std::string password_hash;
+  std::string role;  // "admin" for now; issue #3 brings the role model
+};
+
+struct PackageRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::string version;
+  std::string platform;
+  std::string payload_kind;
+  std::string description;
+  std::string sha256;           // of the package file; also its name in the DML
+  std::string manifest_sha256;  // of the canonical manifest
+  std::int64_t size = 0;
+  std::int64_t file_count = 0;
+  std::string status;  // "uploaded"
+  std::string uploaded_by;
+  std::int64_t uploaded_at = 0;
+  std::vector<std::string> signer_key_ids;
+};
+
+struct ReleaseRecord {
+  std::int64_t id = 0;
+  std::string number;  // "REL-000001"
+  std::string title;
+  std::string description;
+  std::string state;  // "registered"; issue #3 brings the whole lifecycle
+  std::string created_by;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+struct TargetRecord {
+  std::int64_t id = 0;
+  std::int64_t deployment_id = 0;
+  std::string host_id;
+  // pending: no order yet | sent: order signed, stored and sent | in_progress: agent reported
+  // progress | succeeded | failed
+  std::string status = "pending";
+  std::string phase;
+  std::int64_t bytes_done = 0;
+  std::int64_t bytes_total = 0;
+  std::string error_code;
+  std::string message;
+  std::string order_id;
+  std::string order_message;  // the exact signed message text that was sent (re-sent verbatim)
+  std::string installed_version;
+  std::int64_t sent_at = 0;
+  std::int64_t finished_at = 0;
+  std::int64_t updated_at = 0;
+};
+
+struct DeploymentRecord {
+  std::int64_t id = 0;
+  std::int64_t release_id = 0;
+  std::int64_t package_id = 0;
+  std::string package_name;
+  std::string package_version;
+  std::string created_by;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  bool allow_downgrade = false;
+  std::vector<TargetRecord> targets;
+  // Derived from the targets: pending | in_progress | succeeded | failed
+  std::string status() const;
+};
+
+struct HostRecord {
+  std::string agent_id;
+  std::string hostname;
+  std::string os;
+  bool connected = false;
+  std::int64_t first_seen = 0;
+  std::int64_t last_seen = 0;
+  std::string inventory_json;  // the last report, as received (validated)
+};
+
+// A target the gateway must deliver, with what it needs to build the order.
+struct Delivery {
+  TargetRecord target;
+  DeploymentRecord deployment;  // targets left empty
+  PackageRecord package;
+};
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  std::int64_t at = 0;
+  std::string actor;
+  std::string action;
+  std::string object_type;
+  std::string object_id;
+  std::string detail_json;
+};
+
+struct Page {
+  std::int64_t limit = 50;  // 1..500
+  std::int64_t offset = 0;
+};
+
+}  // namespace relman::controller

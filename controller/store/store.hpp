@@ -1,0 +1,87 @@
+// The controller's one persistence interface. Every mutating call is one transaction and
+// appends its audit entry in that same transaction. Implementations: SqliteStore (default);
+// PostgresStore comes with issue #3. Calls block: run them off the network threads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/store/records.hpp"
+#include "protocol/error.hpp"
+
+namespace relman::controller {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Users and sessions.
+  virtual Result<std::int64_t> count_users() = 0;
+  virtual Result<User> create_user(const std::string& username, const std::string& password_hash,
+                                   const std::string& role, const std::string& actor) = 0;
+  virtual Result<std::optional<User>> find_user(const std::string& username) = 0;
+  virtual Result<void> create_session(const std::string& token_hash, std::int64_t user_id,
+                                      std::int64_t expires_at) = 0;
+  virtual Result<std::optional<User>> find_session_user(const std::string& token_hash,
+                                                        std::int64_t now) = 0;
+  virtual Result<void> delete_session(const std::string& token_hash) = 0;
+
+  // DML. insert_package: dml.version_exists when name+version exists with other content; the
+  // same content again returns the existing record.
+  virtual Result<PackageRecord> insert_package(const PackageRecord& p,
+                                               const std::string& actor) = 0;
+  virtual Result<std::optional<PackageRecord>> get_package(std::int64_t id) = 0;
+  virtual Result<std::optional<PackageRecord>> find_package_by_sha256(const std::string& sha) = 0;
+  virtual Result<std::vector<PackageRecord>> list_packages(const Page& page) = 0;
+
+  // Releases.
+  virtual Result<ReleaseRecord> create_release(const std::string& title,
+                                               const std::string& description,
+                                               const std::string& actor) = 0;
+  virtual Result<std::optional<ReleaseRecord>> get_release(std::int64_t id) = 0;
+  virtual Result<std::vector<ReleaseRecord>> list_releases(const Page& page) = 0;
+
+  // Deployments and their per-host targets.
+  virtual Result<DeploymentRecord> create_deployment(std::int64_t release_id,
+                                                     std::int64_t package_id,
+                                                     const std::vector<std::string>& hosts,
+                                                     std::int64_t expires_at, bool allow_downgrade,
+                                                     const std::string& actor) = 0;
+  virtual Result<std::optional<DeploymentRecord>> get_deployment(std::int64_t id) = 0;
+  virtual Result<std::vector<DeploymentRecord>> list_deployments(
+      std::optional<std::int64_t> release_id, const Page& page) = 0;
+
+  // Targets of `host_id` that are not finished (pending, sent, in_progress), oldest first.
+  virtual Result<std::vector<Delivery>> open_deliveries(const std::string& host_id) = 0;
+  // pending -> sent, storing the exact signed message; written before it is sent.
+  virtual Result<void> record_order(std::int64_t target_id, const std::string& order_id,
+                                    const std::string& order_message, std::int64_t now) = 0;
+  // Marks a target failed on the controller's side (e.g. expired before delivery).
+  virtual Result<void> fail_target(std::int64_t target_id, const std::string& code,
+                                   const std::string& message, std::int64_t now) = 0;
+  // From the agent. Only the host the order was for may report on it: deploy.unknown_order
+  // otherwise. A finished target is not changed again (deploy.already_finished).
+  virtual Result<void> record_progress(const std::string& host_id, const std::string& order_id,
+                                       const std::string& phase, std::int64_t bytes_done,
+                                       std::int64_t bytes_total, std::int64_t now) = 0;
+  virtual Result<void> record_result(const std::string& host_id, const std::string& order_id,
+                                     bool succeeded, const std::string& code,
+                                     const std::string& message,
+                                     const std::string& installed_version, std::int64_t now) = 0;
+
+  // Hosts (agents).
+  virtual Result<void> host_connected(const std::string& agent_id, std::int64_t now) = 0;
+  virtual Result<void> host_disconnected(const std::string& agent_id, std::int64_t now) = 0;
+  virtual Result<void> mark_all_hosts_disconnected() = 0;  // at start
+  virtual Result<void> record_inventory(const std::string& agent_id, const std::string& hostname,
+                                        const std::string& os, const std::string& inventory_json,
+                                        std::int64_t now) = 0;
+  virtual Result<std::vector<HostRecord>> list_hosts(const Page& page) = 0;
+  virtual Result<std::optional<HostRecord>> get_host(const std::string& agent_id) = 0;
+
+  // Audit log: append-only; the API reads it.
+  virtual Result<std::vector<AuditEntry>> list_audit(const Page& page) = 0;
+};
+
+}  // namespace relman::controller
