@@ -17,14 +17,16 @@ Result<void> run_agent(const AgentConfig& config) {
   RELMAN_TRY(endpoint, protocol::parse_endpoint_url(config.controller_url));
 
   // Package downloads use the same client certificate, over plain HTTPS with Range resume.
-  Fetcher fetch = [tls, endpoint](const protocol::DeployOrder& order,
-                                  const std::filesystem::path& dest,
-                                  const std::function<void(std::uint64_t, std::uint64_t)>& progress)
+  Fetcher fetch = [tls, endpoint](
+                      const protocol::DeployOrder& order, const std::filesystem::path& dest,
+                      const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+                      const std::function<void(std::uint64_t, std::string_view)>& on_data)
       -> Result<std::uint64_t> {
     protocol::HttpsClient client(tls, endpoint, std::chrono::seconds(60));
     return client.download(
         order.download_path, {}, dest, static_cast<std::uint64_t>(order.package_size),
-        [&](const protocol::DownloadProgress& p) { progress(p.bytes_done, p.bytes_total); });
+        [&](const protocol::DownloadProgress& p) { progress(p.bytes_done, p.bytes_total); },
+        on_data);
   };
   Installer installer(
       InstallerConfig{config.agent_id, config.install_root, config.state_dir, trust, {}}, fetch);

@@ -28,6 +28,7 @@
 
 #include "certs/tls_context.hpp"
 #include "cli/commands.hpp"
+#include "protocol/clock.hpp"
 #include "protocol/https_client.hpp"
 
 namespace relman::cli {
@@ -322,9 +323,7 @@ class ApiClient {
 Result<ApiClient> connect(const ConnectionOptions& o) {
   auto settings = resolve_settings(o, /*need_token=*/true);
   if (!settings) return fail(settings.error());
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+  auto now = unix_seconds();
   if (settings->token_from_session && settings->session_expires_at > 0 &&
       settings->session_expires_at <= now) {
     return fail("cli.session_expired", "the session has expired; run 'relman login' again",

@@ -1,24 +1,14 @@
 #include "controller/config.hpp"
 
-#include <fstream>
-#include <sstream>
-
+#include "protocol/config_file.hpp"
 #include "protocol/json_reader.hpp"
 
 namespace relman::controller {
 
 Result<ControllerConfig> load_controller_config(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail("config.read_failed", "cannot read the config file", file.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  RELMAN_TRY(doc, protocol::parse_json_object(ss.str(), 1 << 20, "config"));
-  auto base = std::filesystem::absolute(file).parent_path();
-  auto path_of = [&](const std::string& p) -> std::filesystem::path {
-    if (p.empty()) return {};
-    std::filesystem::path v(p);
-    return v.is_absolute() ? v : base / v;
-  };
+  RELMAN_TRY(file_doc, protocol::read_config_file(file));
+  auto path_of = [&](const std::string& p) { return file_doc.resolve(p); };
+  const auto& doc = file_doc.doc;
   ControllerConfig c;
   protocol::JsonReader r(doc);
   if (auto v = r.optional_string("listen")) c.listen = *v;

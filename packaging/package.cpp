@@ -337,9 +337,15 @@ Result<void> hash_entry_data(OpenPackage& p, const ManifestFile& f, Sha256& hash
 
 // verify_package and install_payload: one pass over the payload, optionally writing it.
 Result<PackageInfo> check_package(const std::filesystem::path& package, const TrustStore& trust,
-                                  DiskWriter* writer) {
+                                  DiskWriter* writer, std::string_view expected_manifest_sha256) {
   OpenPackage p;
   if (auto r = open_package(package, p); !r) return fail(r.error());
+  if (!expected_manifest_sha256.empty() && sha256_hex(p.canonical) != expected_manifest_sha256) {
+    return fail("package.manifest_mismatch",
+                "the package's manifest is not the one expected (" +
+                    std::string(expected_manifest_sha256) + ")",
+                package.string());
+  }
   if (auto r = check_signatures(p, trust); !r) return fail(r.error());
   if (writer) {
     if (auto r = writer->create(); !r) return fail(r.error());
@@ -622,14 +628,14 @@ Result<PackageInfo> inspect_package(const std::filesystem::path& package) {
 }
 
 Result<PackageInfo> verify_package(const std::filesystem::path& package, const TrustStore& trust) {
-  return check_package(package, trust, nullptr);
+  return check_package(package, trust, nullptr, {});
 }
 
 Result<PackageInfo> install_payload(const std::filesystem::path& package, const TrustStore& trust,
-                                    const std::filesystem::path& dest,
-                                    const ExtractLimits& limits) {
+                                    const std::filesystem::path& dest, const ExtractLimits& limits,
+                                    std::string_view expected_manifest_sha256) {
   DiskWriter writer(dest, limits);  // removes dest unless finish() succeeded
-  return check_package(package, trust, &writer);
+  return check_package(package, trust, &writer, expected_manifest_sha256);
 }
 
 }  // namespace relman::packaging

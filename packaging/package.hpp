@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "packaging/extract.hpp"
@@ -56,9 +57,12 @@ Result<PackageInfo> inspect_package(const std::filesystem::path& package);
 Result<PackageInfo> verify_package(const std::filesystem::path& package, const TrustStore& trust);
 
 // verify_package's checks, in one pass, while extracting the payload into `dest` (which must
-// not exist). Signatures are checked before any byte is written. On failure `dest` is removed.
+// not exist). Signatures, and the manifest hash when `expected_manifest_sha256` is given
+// (package.manifest_mismatch), are checked before any byte is written. On failure `dest` is
+// removed.
 Result<PackageInfo> install_payload(const std::filesystem::path& package, const TrustStore& trust,
                                     const std::filesystem::path& dest,
-                                    const ExtractLimits& limits = {});
+                                    const ExtractLimits& limits = {},
+                                    std::string_view expected_manifest_sha256 = {});
 
 }  // namespace relman::packaging

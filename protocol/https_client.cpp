@@ -226,7 +226,8 @@ Result<HttpResponse> HttpsClient::request(const HttpRequest& req, std::size_t ma
 Result<std::uint64_t> HttpsClient::download(
     const std::string& target, const std::map<std::string, std::string>& headers,
     const std::filesystem::path& file, std::uint64_t max_bytes,
-    const std::function<void(const DownloadProgress&)>& progress) {
+    const std::function<void(const DownloadProgress&)>& progress,
+    const std::function<void(std::uint64_t, std::string_view)>& on_data) {
   return run_blocking<std::uint64_t>([&]() -> awaitable<Result<std::uint64_t>> {
     std::error_code fec;
     std::uint64_t have =
@@ -316,6 +317,7 @@ Result<std::uint64_t> HttpsClient::download(
         off += static_cast<std::size_t>(w);
       }
       if (!result) break;
+      if (on_data) on_data(done, std::string_view(chunk.data(), n));
       done += n;
       if (done > max_bytes) {
         result = fail(

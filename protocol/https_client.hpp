@@ -55,12 +55,15 @@ class HttpsClient {
 
   // GET target into `file`. If `file` already holds bytes, asks for the rest with a Range
   // request and appends (resumes); restarts from zero if the server ignores the range.
-  // Calls `progress` after each chunk. Returns the final size. A non-2xx status is
+  // Calls `progress` after each chunk and `on_data(offset, bytes)` with every chunk written
+  // (offset 0 again when the server ignored the range and the file restarted), so callers
+  // can hash while the bytes stream. Returns the final size. A non-2xx status is
   // http.status_<code> with the server's error message.
-  Result<std::uint64_t> download(const std::string& target,
-                                 const std::map<std::string, std::string>& headers,
-                                 const std::filesystem::path& file, std::uint64_t max_bytes,
-                                 const std::function<void(const DownloadProgress&)>& progress);
+  Result<std::uint64_t> download(
+      const std::string& target, const std::map<std::string, std::string>& headers,
+      const std::filesystem::path& file, std::uint64_t max_bytes,
+      const std::function<void(const DownloadProgress&)>& progress,
+      const std::function<void(std::uint64_t offset, std::string_view bytes)>& on_data = {});
 
  private:
   std::shared_ptr<asio::ssl::context> tls_;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string_view>
 #include <system_error>
@@ -16,6 +17,7 @@
 #include "agent/installer/order_check.hpp"
 #include "packaging/package.hpp"
 #include "packaging/sha256.hpp"
+#include "protocol/clock.hpp"
 #include "protocol/json_limits.hpp"
 #include "protocol/json_reader.hpp"
 
@@ -25,6 +27,42 @@ using protocol::DeployOrder;
 using protocol::DeployResult;
 
 namespace {
+
+// SHA-256 of a download while it streams, across a resume: the bytes already on disk first,
+// then each chunk at its offset. A restart (offset 0 again) starts over; a gap makes it
+// give up, and the caller hashes the file instead.
+class StreamHash {
+ public:
+  Result<void> add_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return fail("package.read_failed", "cannot read the partial download", file);
+    std::vector<char> block(1 << 20);
+    while (in.read(block.data(), static_cast<std::streamsize>(block.size())) || in.gcount() > 0) {
+      add(hashed_, std::string_view(block.data(), static_cast<std::size_t>(in.gcount())));
+    }
+    return ok();
+  }
+  void add(std::uint64_t offset, std::string_view bytes) {
+    if (offset == 0 && hashed_ != 0) {
+      hash_ = packaging::Sha256();
+      hashed_ = 0;
+      broken_ = false;
+    }
+    if (broken_ || offset != hashed_) {
+      broken_ = true;
+      return;
+    }
+    hash_.update(bytes);
+    hashed_ += bytes.size();
+  }
+  bool covers(std::uint64_t size) const { return !broken_ && hashed_ == size; }
+  std::string digest() { return hash_.hex_digest(); }
+
+ private:
+  packaging::Sha256 hash_;
+  std::uint64_t hashed_ = 0;
+  bool broken_ = false;
+};
 
 constexpr int kStateSchema = 1;
 constexpr std::size_t kMaxResultMessageBytes = 4096;
@@ -266,9 +304,7 @@ Installer::Installer(InstallerConfig config, Fetcher fetcher)
 
 std::int64_t Installer::now() const {
   if (config_.clock) return config_.clock();
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return unix_seconds();
 }
 
 Result<void> Installer::open() {
@@ -466,7 +502,14 @@ DeployResult Installer::run_checked(const protocol::DeployOrderMessage& msg,
     return failed(order, Error{"agent.no_fetcher", "the installer has no package source", ""},
                   before);
   }
-  auto fetched = fetcher_(order, part, on_bytes);
+  // Hash while the bytes stream: first what an interrupted download left, then each chunk.
+  StreamHash streamed;
+  if (fs::exists(part, ec)) {
+    if (auto r = streamed.add_file(part); !r) return failed(order, r.error(), before);
+  }
+  auto fetched = fetcher_(order, part, on_bytes, [&](std::uint64_t offset, std::string_view b) {
+    streamed.add(offset, b);
+  });
   if (!fetched) return failed(order, fetched.error(), before);
 
   auto size = fs::file_size(part, ec);
@@ -480,7 +523,9 @@ DeployResult Installer::run_checked(const protocol::DeployOrderMessage& msg,
                         order.download_path},
                   before);
   }
-  auto hash = packaging::sha256_file(part);
+  // The streamed hash covers the file unless a fetcher skipped bytes; then read it once more.
+  auto hash =
+      streamed.covers(size) ? Result<std::string>(streamed.digest()) : packaging::sha256_file(part);
   if (!hash) return failed(order, hash.error(), before);
   if (*hash != order.package_sha256) {
     fs::remove(part, ec);
@@ -514,22 +559,6 @@ DeployResult Installer::install(Attempt& a) {
   auto refuse = [&](const Error& e) { return record(failed(order, e, before)); };
 
   emit(a.progress, order, "verifying", 0, 0);
-  auto info = packaging::inspect_package(a.package_file);
-  if (!info) return refuse(info.error());
-  const packaging::Manifest& m = info->manifest;
-  if (m.name != order.package_name || m.version != order.package_version) {
-    return refuse(Error{"order.package_mismatch",
-                        "the package is " + m.name + " " + m.version + " but the order names " +
-                            order.package_name + " " + order.package_version,
-                        order.download_path});
-  }
-  if (info->manifest_sha256 != order.manifest_sha256) {
-    return refuse(Error{"order.manifest_mismatch",
-                        "the package's manifest hash " + info->manifest_sha256 +
-                            " differs from the order's " + order.manifest_sha256,
-                        order.download_path});
-  }
-
   emit(a.progress, order, "installing", 0, 0);
   const fs::path name_dir = config_.install_root / order.package_name;
   const fs::path version_dir = name_dir / order.package_version;
@@ -547,13 +576,25 @@ DeployResult Installer::install(Attempt& a) {
     return failed(order, s.error(), before);
   }
 
-  // Signatures and every payload byte are checked here, before a hook can run.
-  auto payload = packaging::install_payload(a.package_file, config_.trust, staging);
-  if (!payload) return refuse(payload.error());
-  if (payload->manifest_sha256 != order.manifest_sha256) {
+  // One pass: the manifest must be the order's and signed by enough publishers before a
+  // byte is written; every payload byte is hashed as it is extracted; no hook has run yet.
+  auto payload =
+      packaging::install_payload(a.package_file, config_.trust, staging, {}, order.manifest_sha256);
+  if (!payload) {
+    if (payload.error().code == "package.manifest_mismatch") {
+      return refuse(Error{
+          "order.manifest_mismatch",
+          "the package's manifest is not the one the order names (" + order.manifest_sha256 + ")",
+          order.download_path});
+    }
+    return refuse(payload.error());
+  }
+  const packaging::Manifest& m = payload->manifest;
+  if (m.name != order.package_name || m.version != order.package_version) {
     fs::remove_all(staging, ec);
-    return refuse(Error{"order.manifest_mismatch",
-                        "the installed manifest differs from the one the order names",
+    return refuse(Error{"order.package_mismatch",
+                        "the package is " + m.name + " " + m.version + " but the order names " +
+                            order.package_name + " " + order.package_version,
                         order.download_path});
   }
   const packaging::Hooks& hooks = payload->manifest.hooks;

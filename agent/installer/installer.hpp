@@ -37,10 +37,12 @@ struct InstallerConfig {
 };
 
 // Fetches the package named by the order into dest_file (resuming if it holds bytes),
-// reporting bytes. Returns the file's final size.
+// reporting progress, and every byte it writes with its offset (the installer hashes them as
+// they stream; offset 0 again means the file restarted). Returns the file's final size.
 using Fetcher = std::function<Result<std::uint64_t>(
     const protocol::DeployOrder& order, const std::filesystem::path& dest_file,
-    const std::function<void(std::uint64_t done, std::uint64_t total)>& progress)>;
+    const std::function<void(std::uint64_t done, std::uint64_t total)>& progress,
+    const std::function<void(std::uint64_t offset, std::string_view bytes)>& on_data)>;
 using ProgressSink = std::function<void(const protocol::DeployProgress&)>;
 
 class Installer {

@@ -7,17 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/inventory/basic_inventory.hpp"
+#include "protocol/clock.hpp"
 #include "protocol/messages.hpp"
 
 namespace relman::agent {
 namespace {
 constexpr std::string_view kAgentVersion = "0.1.0";
 
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 }  // namespace
 
 ControllerLink::ControllerLink(asio::io_context& ioc, const AgentConfig& config,
@@ -125,7 +121,7 @@ awaitable<void> ControllerLink::heartbeats(std::shared_ptr<protocol::WssClient> 
       const auto inventory_text = protocol::encode_message(collect_basic_inventory("/"));
       if (!co_await link->send(inventory_text)) break;
     }
-    const auto heartbeat_text = protocol::encode_message(protocol::Heartbeat{unix_ms()});
+    const auto heartbeat_text = protocol::encode_message(protocol::Heartbeat{unix_millis()});
     if (!co_await link->send(heartbeat_text)) break;
   }
 }

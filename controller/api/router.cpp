@@ -10,18 +10,13 @@
 #include "controller/api/resources.hpp"
 #include "controller/auth/passwords.hpp"
 #include "packaging/sha256.hpp"
+#include "protocol/clock.hpp"
 #include "protocol/json_reader.hpp"
 
 namespace relman::controller {
 namespace {
 
 using nlohmann::json;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 ApiResponse json_response(int status, const json& body) {
   ApiResponse r;
@@ -155,7 +150,7 @@ struct Router::Impl {
                             "log in first (POST /api/v1/auth/login) and send "
                             "'Authorization: Bearer <token>'");
     }
-    auto user = store.find_session_user(token_hash(it->second.substr(7)), unix_now());
+    auto user = store.find_session_user(token_hash(it->second.substr(7)), unix_seconds());
     if (!user) return from_error(user.error());
     if (!*user) {
       return error_response(401, "auth.invalid_token",
@@ -179,7 +174,7 @@ struct Router::Impl {
       return error_response(401, "auth.invalid_credentials", "wrong user name or password");
     }
     std::string token = new_session_token();
-    std::int64_t expires = unix_now() + config.session_ttl_seconds;
+    std::int64_t expires = unix_seconds() + config.session_ttl_seconds;
     if (auto s = store.create_session(token_hash(token), (*user)->id, expires); !s) {
       return from_error(s.error());
     }
@@ -265,16 +260,14 @@ struct Router::Impl {
       if (!p) return from_error(p.error());
       pkg = std::move(*p);
     } else {
-      auto list = store.list_packages(Page{500, 0});
-      if (!list) return from_error(list.error());
-      for (auto& p : *list) {
-        if (p.name == *name && p.version == *version) pkg = p;
-      }
+      auto p = store.find_package(*name, *version);
+      if (!p) return from_error(p.error());
+      pkg = std::move(*p);
     }
     if (!pkg) {
       return error_response(404, "package.not_found", "the DML holds no such package version");
     }
-    std::int64_t expires = unix_now() + ttl.value_or(config.order_ttl_seconds);
+    std::int64_t expires = unix_seconds() + ttl.value_or(config.order_ttl_seconds);
     auto dep = store.create_deployment(release_id, pkg->id, host_ids, expires, allow_downgrade,
                                        user.username);
     if (!dep) return from_error(dep.error());

@@ -7,15 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/blocking.hpp"
+#include "protocol/clock.hpp"
 #include "protocol/messages.hpp"
 
 namespace relman::controller {
 namespace {
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 std::string error_text(const protocol::ErrorMessage& e) {
   return protocol::encode_message(protocol::Message{e});
 }
@@ -101,8 +97,8 @@ awaitable<void> AgentGateway::serve(std::shared_ptr<AgentChannel> channel, std::
     co_await channel->close(version.error().code);
     co_return;
   }
-  auto seen =
-      co_await run_blocking(blocking_, [&] { return store_.host_connected(agent_id, unix_now()); });
+  auto seen = co_await run_blocking(
+      blocking_, [&] { return store_.host_connected(agent_id, unix_seconds()); });
   if (!seen) {
     spdlog::error("agent {}: cannot record the connection: {}", agent_id, seen.error().describe());
     const std::string code = "controller.store_error";
@@ -148,7 +144,7 @@ awaitable<void> AgentGateway::serve(std::shared_ptr<AgentChannel> channel, std::
   unregister(conn);
   if (!is_connected(agent_id)) {
     co_await run_blocking(blocking_,
-                          [&] { return store_.host_disconnected(agent_id, unix_now()); });
+                          [&] { return store_.host_disconnected(agent_id, unix_seconds()); });
   }
 }
 
@@ -165,24 +161,24 @@ awaitable<void> AgentGateway::handle(Connection& conn, const std::string& text) 
   if (auto* inv = std::get_if<protocol::InventoryReport>(&*msg)) {
     std::string os = inv->os_pretty.empty() ? inv->os_id + " " + inv->os_version : inv->os_pretty;
     stored = co_await run_blocking(blocking_, [&] {
-      return store_.record_inventory(id, inv->hostname, os, text, unix_now());
+      return store_.record_inventory(id, inv->hostname, os, text, unix_seconds());
     });
   } else if (auto* p = std::get_if<protocol::DeployProgress>(&*msg)) {
     stored = co_await run_blocking(blocking_, [&] {
       return store_.record_progress(id, p->order_id, p->phase, p->bytes_done, p->bytes_total,
-                                    unix_now());
+                                    unix_seconds());
     });
   } else if (auto* r = std::get_if<protocol::DeployResult>(&*msg)) {
     spdlog::info("agent {}: order {} {}{}{}", id, r->order_id, r->status,
                  r->code.empty() ? "" : ": ", r->code.empty() ? "" : r->code + " " + r->message);
     stored = co_await run_blocking(blocking_, [&] {
       return store_.record_result(id, r->order_id, r->status == "succeeded", r->code, r->message,
-                                  r->installed_version, unix_now());
+                                  r->installed_version, unix_seconds());
     });
     if (!stored && stored.error().code == "deploy.already_finished") stored = ok();  // a repeat
   } else if (std::get_if<protocol::Heartbeat>(&*msg)) {
     stored =
-        co_await run_blocking(blocking_, [&] { return store_.host_connected(id, unix_now()); });
+        co_await run_blocking(blocking_, [&] { return store_.host_connected(id, unix_seconds()); });
   } else if (auto* e = std::get_if<protocol::ErrorMessage>(&*msg)) {
     spdlog::warn("agent {}: reports error {}: {}", id, e->code, e->message);
   } else {
@@ -208,7 +204,7 @@ awaitable<void> AgentGateway::writer(std::shared_ptr<Connection> conn) {
       } else {
         for (const auto& d : *deliveries) {
           if (d.target.status == "pending") {
-            auto now = unix_now();
+            auto now = unix_seconds();
             if (d.deployment.expires_at <= now) {
               co_await run_blocking(blocking_, [&] {
                 return store_.fail_target(d.target.id, "deploy.expired_before_delivery",

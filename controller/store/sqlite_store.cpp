@@ -208,6 +208,17 @@ Result<std::optional<PackageRecord>> SqliteStore::find_package_by_sha256(const s
   return package_where("sha256 = ?", sha);
 }
 
+Result<std::optional<PackageRecord>> SqliteStore::find_package(const std::string& name,
+                                                               const std::string& version) {
+  Lock lock(mu_);
+  RELMAN_TRY(st, db_.prepare(std::string("SELECT ") + kPackageColumns +
+                             " FROM packages WHERE name = ? AND version = ?"));
+  st.bind(1, name).bind(2, version);
+  RELMAN_TRY(row, st.step());
+  if (!row) return std::optional<PackageRecord>();
+  return std::optional<PackageRecord>(read_package(st));
+}
+
 Result<std::vector<PackageRecord>> SqliteStore::list_packages(const Page& page) {
   Lock lock(mu_);
   RELMAN_TRY(st, db_.prepare(std::string("SELECT ") + kPackageColumns +

@@ -28,6 +28,8 @@ class SqliteStore final : public Store {
   Result<PackageRecord> insert_package(const PackageRecord& p, const std::string& actor) override;
   Result<std::optional<PackageRecord>> get_package(std::int64_t id) override;
   Result<std::optional<PackageRecord>> find_package_by_sha256(const std::string& sha) override;
+  Result<std::optional<PackageRecord>> find_package(const std::string& name,
+                                                    const std::string& version) override;
   Result<std::vector<PackageRecord>> list_packages(const Page& page) override;
 
   Result<ReleaseRecord> create_release(const std::string& title, const std::string& description,

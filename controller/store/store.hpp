@@ -33,6 +33,8 @@ class Store {
                                                const std::string& actor) = 0;
   virtual Result<std::optional<PackageRecord>> get_package(std::int64_t id) = 0;
   virtual Result<std::optional<PackageRecord>> find_package_by_sha256(const std::string& sha) = 0;
+  virtual Result<std::optional<PackageRecord>> find_package(const std::string& name,
+                                                            const std::string& version) = 0;
   virtual Result<std::vector<PackageRecord>> list_packages(const Page& page) = 0;
 
   // Releases.

@@ -123,5 +123,38 @@ TEST_F(AgentLinkTest, AgentProcessWithForeignCertificateNeverRegisters) {
   EXPECT_EQ(controller.api("GET", "/api/v1/hosts/rogue-01").status, 404);
 }
 
+TEST_F(AgentLinkTest, PackageDownloadResumesWithARangeRequest) {
+  auto pkg = make_package(tmp / "big.rpkg", "big", "1.0.0",
+                          {{"blob", std::string(3 << 20, 'z')}, {"small", "s"}}, &pki.publisher());
+  auto up = controller.upload(pkg);
+  ASSERT_EQ(up.status, 201) << up.text;
+  const std::string whole = read_file(pkg);
+  const std::size_t cut = whole.size() / 3;
+  write_file(tmp / "part", whole.substr(0, cut));  // what an interrupted download left
+
+  protocol::HttpsClient client(agent_tls("edge-01"), {"127.0.0.1", controller.port()});
+  std::uint64_t first_offset = UINT64_MAX, streamed = 0;
+  auto r = client.download("/api/v1/agent/packages/" + up.body["sha256"].get<std::string>(), {},
+                           tmp / "part", whole.size(), nullptr,
+                           [&](std::uint64_t offset, std::string_view bytes) {
+                             if (first_offset == UINT64_MAX) first_offset = offset;
+                             streamed += bytes.size();
+                           });
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(*r, whole.size());
+  EXPECT_EQ(first_offset, cut) << "resumed, not restarted";
+  EXPECT_EQ(streamed, whole.size() - cut);
+  EXPECT_TRUE(read_file(tmp / "part") == whole);
+
+  // A range past the end is refused with its own code.
+  protocol::HttpRequest past;
+  past.target = "/api/v1/agent/packages/" + up.body["sha256"].get<std::string>();
+  past.headers["range"] = "bytes=" + std::to_string(whole.size() + 10) + "-";
+  auto refused = client.request(past);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 416);
+  EXPECT_NE(refused->body.find("request.range_invalid"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace relman::test

@@ -9,6 +9,7 @@
 
 #include "packaging/sha256.hpp"
 #include "protocol/canonical_json.hpp"
+#include "protocol/clock.hpp"
 #include "protocol/messages.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/tar_fixture.hpp"
@@ -17,12 +18,6 @@ namespace relman::test {
 namespace {
 
 using nlohmann::json;
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Runs one statement against the controller's database, as a compromised or corrupted store
 // would look. Parameters bind as text.
@@ -111,8 +106,8 @@ class DeployTest : public ::testing::Test {
     o.manifest_sha256 = package["manifest_sha256"];
     o.package_size = package["size"];
     o.download_path = "/api/v1/agent/packages/" + package["sha256"].get<std::string>();
-    o.issued_at = unix_now();
-    o.expires_at = unix_now() + 600;
+    o.issued_at = unix_seconds();
+    o.expires_at = unix_seconds() + 600;
     return o;
   }
 
@@ -254,8 +249,8 @@ TEST_F(ForgedOrderTest, AgentRefusesExpiredOrder) {
   auto done = run_forged(
       "web-04",
       [](auto& o) {
-        o.issued_at = unix_now() - 7200;
-        o.expires_at = unix_now() - 3600;
+        o.issued_at = unix_seconds() - 7200;
+        o.expires_at = unix_seconds() - 3600;
       },
       pki.order_signing_key());
   ASSERT_EQ(done["status"], "failed") << done.dump(2);

@@ -12,6 +12,7 @@
 #include "packaging/sha256.hpp"
 #include "packaging/signing.hpp"
 #include "protocol/canonical_json.hpp"
+#include "protocol/clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace relman::agent {
@@ -30,12 +31,6 @@ packaging::Hooks hooks(std::string pre_install, std::string post_install, std::s
   h.health_check = std::move(health_check);
   h.timeout_seconds = timeout_seconds;
   return h;
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 class InstallerTest : public ::testing::Test {
@@ -81,8 +76,8 @@ class InstallerTest : public ::testing::Test {
     o.manifest_sha256 = info->manifest_sha256;
     o.package_size = static_cast<std::int64_t>(info->package_size);
     o.download_path = "/api/v1/agent/packages/" + order_id;
-    o.issued_at = unix_now() - 5;
-    o.expires_at = unix_now() + 3600;
+    o.issued_at = unix_seconds() - 5;
+    o.expires_at = unix_seconds() + 3600;
     o.allow_downgrade = allow_downgrade;
     return sign_order(o, served.value_or(package));
   }
@@ -101,7 +96,8 @@ class InstallerTest : public ::testing::Test {
   // dest already holds.
   Fetcher fetcher() {
     return [this](const protocol::DeployOrder& order, const fs::path& dest,
-                  const std::function<void(std::uint64_t, std::uint64_t)>& progress)
+                  const std::function<void(std::uint64_t, std::uint64_t)>& progress,
+                  const std::function<void(std::uint64_t, std::string_view)>& on_data)
                -> Result<std::uint64_t> {
       ++fetches_;
       auto it = sources_.find(order.download_path);
@@ -114,6 +110,7 @@ class InstallerTest : public ::testing::Test {
       char buf[4096];
       while (in.read(buf, sizeof buf) || in.gcount() > 0) {
         out.write(buf, in.gcount());
+        on_data(done, std::string_view(buf, static_cast<std::size_t>(in.gcount())));
         done += static_cast<std::uint64_t>(in.gcount());
         progress(done, total);
       }

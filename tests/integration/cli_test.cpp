@@ -1,0 +1,115 @@
+// The relman command as people and scripts use it: real binary, real files, a real controller
+// and agent. Success prints what happened; every failure is one line and a non-zero exit.
+#include <gtest/gtest.h>
+
+#include "tests/support/cluster.hpp"
+
+namespace relman::test {
+namespace {
+
+class CliTest : public ::testing::Test {
+ protected:
+  CommandResult relman(std::vector<std::string> args, const std::string& stdin_text = {}) {
+    args.insert(args.begin(), binary_path("relman").string());
+    return run_command(
+        args, {{"RELMAN_SESSION", (tmp / "session.json").string()}, {"HOME", tmp.path().string()}},
+        stdin_text);
+  }
+  std::string p(const std::string& name) { return (tmp / name).string(); }
+
+  // The output has exactly one line and it starts with "relman: <code>".
+  static void expect_one_error_line(const CommandResult& r, const std::string& code) {
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.find("relman: " + code), 0u) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+
+  TempDir tmp{"relman-cli"};
+};
+
+TEST_F(CliTest, OfflineCommandsBuildSignAndVerifyAPackage) {
+  ASSERT_EQ(relman({"pkg", "keygen", "--out", p("pub")}).exit_code, 0);
+  ASSERT_EQ(relman({"pkg", "keygen", "--out", p("order")}).exit_code, 0);
+  auto trust = relman({"trust", "init", "--publisher", "team=" + p("pub.pub"), "--order-key",
+                       "controller=" + p("order.pub"), "--out", p("trust.json")});
+  ASSERT_EQ(trust.exit_code, 0) << trust.output;
+  write_file(tmp / "site" / "index.html", "<h1>hi</h1>\n");
+  auto build = relman({"pkg", "build", "--name", "site", "--version", "1.2.3", "--payload",
+                       p("site"), "--out", p("site.rpkg")});
+  ASSERT_EQ(build.exit_code, 0) << build.output;
+  auto unsigned_verify = relman({"pkg", "verify", p("site.rpkg"), "--trust", p("trust.json")});
+  expect_one_error_line(unsigned_verify, "package.signature_untrusted");
+  ASSERT_EQ(relman({"pkg", "sign", p("site.rpkg"), "--key", p("pub.key")}).exit_code, 0);
+  auto verify = relman({"pkg", "verify", p("site.rpkg"), "--trust", p("trust.json")});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("site 1.2.3"), std::string::npos) << verify.output;
+  auto inspect = relman({"pkg", "inspect", p("site.rpkg")});
+  EXPECT_EQ(inspect.exit_code, 0);
+  EXPECT_NE(inspect.output.find("index.html"), std::string::npos) << inspect.output;
+}
+
+TEST_F(CliTest, BadInputIsOneLineAndNonZero) {
+  expect_one_error_line(relman({"pkg", "inspect", p("missing.rpkg")}), "package.");
+  write_file(tmp / "garbage.rpkg", "this is not a tar");
+  expect_one_error_line(relman({"pkg", "inspect", p("garbage.rpkg")}), "package.");
+  auto usage = relman({"pkg", "build", "--name", "x"});
+  EXPECT_EQ(usage.exit_code, 2) << usage.output;
+  EXPECT_EQ(usage.output.find("relman: usage:"), 0u) << usage.output;
+  expect_one_error_line(relman({"release", "list"}), "cli.not_logged_in");
+  ASSERT_EQ(relman({"ca", "init", "--dir", p("ca")}).exit_code, 0);
+  expect_one_error_line(relman({"ca", "init", "--dir", p("ca")}), "pki.exists");
+  expect_one_error_line(relman({"ca", "issue", "--dir", p("ca"), "--kind", "agent", "--cn",
+                                "bad id!", "--cert", p("a.crt"), "--key", p("a.key")}),
+                        "pki.invalid_name");
+}
+
+TEST_F(CliTest, ReleaseManagerDeploysThroughTheApi) {
+  TestPki pki(tmp / "pki");
+  ControllerProcess controller(tmp / "controller", pki);
+  controller.start();
+  AgentProcess agent(tmp / "agent", pki, "web-01", controller);
+  agent.start();
+
+  auto login = relman({"login", "--url", controller.url(), "--ca", pki.ca_cert().string(), "--user",
+                       "admin", "--password-stdin"},
+                      controller.admin_password() + "\n");
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  EXPECT_NE(login.output.find("logged in"), std::string::npos);
+  auto wrong = relman({"login", "--url", controller.url(), "--ca", pki.ca_cert().string(), "--user",
+                       "admin", "--password-stdin"},
+                      "nope\n");
+  expect_one_error_line(wrong, "auth.invalid_credentials");
+
+  make_package(tmp / "app.rpkg", "app", "3.1.0", {{"run", "ok\n"}}, &pki.publisher());
+  auto upload = relman({"package", "upload", p("app.rpkg")});
+  ASSERT_EQ(upload.exit_code, 0) << upload.output;
+  EXPECT_NE(upload.output.find("uploaded app 3.1.0"), std::string::npos) << upload.output;
+
+  auto release = relman({"release", "create", "--title", "App 3.1"});
+  ASSERT_EQ(release.exit_code, 0) << release.output;
+  EXPECT_NE(release.output.find("REL-000001"), std::string::npos) << release.output;
+
+  auto deploy = relman({"deploy", "--release", "1", "--package", "app", "--version", "3.1.0",
+                        "--host", "web-01", "--wait", "60"});
+  EXPECT_EQ(deploy.exit_code, 0) << deploy.output << "\n" << agent.log();
+  EXPECT_NE(deploy.output.find("succeeded"), std::string::npos) << deploy.output;
+  EXPECT_EQ(read_file(agent.install_root() / "app" / "current" / "run"), "ok\n");
+
+  // A failing deployment exits 1 and says why.
+  make_package(tmp / "bad.rpkg", "app", "3.2.0", {{"run", "ok\n"}}, &pki.publisher(), "false");
+  ASSERT_EQ(relman({"package", "upload", p("bad.rpkg")}).exit_code, 0);
+  auto failed = relman({"deploy", "--release", "1", "--package", "app", "--version", "3.2.0",
+                        "--host", "web-01", "--wait", "60"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.output;
+  EXPECT_NE(failed.output.find("install.health_check_failed"), std::string::npos) << failed.output;
+  EXPECT_EQ(read_file(agent.install_root() / "app" / "current" / "run"), "ok\n");
+
+  auto hosts = relman({"hosts", "list"});
+  EXPECT_EQ(hosts.exit_code, 0);
+  EXPECT_NE(hosts.output.find("web-01"), std::string::npos) << hosts.output;
+  auto missing = relman({"package", "upload", p("nope.rpkg")});
+  expect_one_error_line(missing, "cli.file_not_found");
+}
+
+}  // namespace
+}  // namespace relman::test

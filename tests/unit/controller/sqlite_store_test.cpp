@@ -1,0 +1,167 @@
+// SqliteStore on a real file: migrations, the order lifecycle rules, and the audit log's
+// append-only guarantee.
+#include "controller/store/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "protocol/clock.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace relman::controller {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = SqliteStore::open(tmp / "relman.db");
+    ASSERT_TRUE(s) << s.error().describe();
+    store = std::move(*s);
+  }
+
+  PackageRecord package(const std::string& version, const std::string& sha) {
+    PackageRecord p;
+    p.name = "app";
+    p.version = version;
+    p.platform = "any";
+    p.payload_kind = "archive";
+    p.sha256 = sha;
+    p.manifest_sha256 = std::string(64, 'm');
+    p.size = 10;
+    p.status = "uploaded";
+    auto r = store->insert_package(p, "alice");
+    EXPECT_TRUE(r) << r.error().describe();
+    return r ? *r : p;
+  }
+
+  // A deployment of a fresh package to `hosts`, with the order for hosts[0] recorded.
+  DeploymentRecord deployment(const std::vector<std::string>& hosts) {
+    auto rel = store->create_release("r", "", "alice");
+    EXPECT_TRUE(rel);
+    ++counter;
+    auto pkg = package("1.0." + std::to_string(counter),
+                       std::string(63, 'a') + std::to_string(counter % 10));
+    auto d = store->create_deployment(rel->id, pkg.id, hosts, 4102444800, false, "alice");
+    EXPECT_TRUE(d) << d.error().describe();
+    return *d;
+  }
+
+  relman::test::TempDir tmp{"relman-store"};
+  std::unique_ptr<SqliteStore> store;
+  int counter = 0;
+};
+
+TEST_F(SqliteStoreTest, ReopeningAppliesNoMigrationTwice) {
+  ASSERT_TRUE(store->create_release("kept", "", "alice"));
+  store.reset();
+  auto again = SqliteStore::open(tmp / "relman.db");
+  ASSERT_TRUE(again) << again.error().describe();
+  auto list = (*again)->list_releases(Page{});
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].number, "REL-000001");
+}
+
+TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerRelman) {
+  store.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((tmp / "relman.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(999, 0)", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  auto again = SqliteStore::open(tmp / "relman.db");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "store.schema_too_new");
+}
+
+TEST_F(SqliteStoreTest, PackageVersionsAreImmutable) {
+  auto first = package("1.0.0", std::string(64, 'a'));
+  auto same = store->insert_package(first, "bob");
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->id, first.id);
+  PackageRecord other = first;
+  other.sha256 = std::string(64, 'b');
+  auto clash = store->insert_package(other, "bob");
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, "dml.version_exists");
+}
+
+TEST_F(SqliteStoreTest, OrderLifecycleAcceptsResultsOnlyFromItsHost) {
+  auto d = deployment({"web-01", "web-02"});
+  EXPECT_EQ(d.status(), "pending");
+  auto deliveries = store->open_deliveries("web-01");
+  ASSERT_TRUE(deliveries);
+  ASSERT_EQ(deliveries->size(), 1u);
+  auto target = (*deliveries)[0].target;
+  ASSERT_TRUE(store->record_order(target.id, "order-1", "{signed}", 100));
+  auto again = store->record_order(target.id, "order-2", "{signed}", 100);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "deploy.not_pending");
+
+  auto foreign = store->record_result("web-02", "order-1", true, "", "", "1.0.1", 101);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, "deploy.unknown_order");
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "downloading", 5, 10, 101));
+  ASSERT_TRUE(store->record_result("web-01", "order-1", false, "order.expired", "late", "", 102));
+  auto twice = store->record_result("web-01", "order-1", true, "", "", "1.0.1", 103);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, "deploy.already_finished");
+
+  auto after = store->get_deployment(d.id);
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ((*after)->targets[0].status, "failed");
+  EXPECT_EQ((*after)->targets[0].error_code, "order.expired");
+  EXPECT_EQ((*after)->status(), "in_progress") << "web-02 is still pending";
+  EXPECT_TRUE(store->open_deliveries("web-01")->empty());
+}
+
+TEST_F(SqliteStoreTest, DeploymentStatusIsDerivedFromTargets) {
+  DeploymentRecord d;
+  d.targets = {TargetRecord{}, TargetRecord{}};
+  d.targets[0].status = "succeeded";
+  d.targets[1].status = "in_progress";
+  EXPECT_EQ(d.status(), "in_progress");
+  d.targets[1].status = "failed";
+  EXPECT_EQ(d.status(), "failed");
+  d.targets[1].status = "succeeded";
+  EXPECT_EQ(d.status(), "succeeded");
+}
+
+TEST_F(SqliteStoreTest, AuditLogCannotBeChangedOrDeleted) {
+  ASSERT_TRUE(store->create_release("audited", "", "alice"));
+  auto entries = store->list_audit(Page{});
+  ASSERT_TRUE(entries);
+  ASSERT_FALSE(entries->empty());
+  EXPECT_EQ(entries->front().action, "release.create");
+  EXPECT_EQ(entries->front().actor, "alice");
+  store.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((tmp / "relman.db").c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET actor = 'mallory'", nullptr, nullptr, &err),
+            SQLITE_OK);
+  sqlite3_free(err);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_log", nullptr, nullptr, &err), SQLITE_OK);
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, SessionsExpire) {
+  auto user = store->create_user("carol", "hash", "admin", "test");
+  ASSERT_TRUE(user);
+  const auto expires = relman::unix_seconds() + 600;
+  ASSERT_TRUE(store->create_session("tokenhash", user->id, expires));
+  auto live = store->find_session_user("tokenhash", expires - 1);
+  ASSERT_TRUE(live && *live);
+  EXPECT_EQ((*live)->username, "carol");
+  auto expired = store->find_session_user("tokenhash", expires);
+  ASSERT_TRUE(expired);
+  EXPECT_FALSE(*expired);
+  auto dup = store->create_user("carol", "hash", "admin", "test");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, "user.exists");
+}
+
+}  // namespace
+}  // namespace relman::controller
