@@ -333,7 +333,10 @@ struct Router::Impl {
 
   ApiResponse route(const ApiRequest& req) {
     auto t = parse_target(req.target);
-    if (!t) return error_response(404, "request.not_found", "no such route");
+    if (!t) {
+      return error_response(404, "request.not_found",
+                            "no such route; the REST API is under /api/v1/ (see docs/api.md)");
+    }
     const auto& s = t->segments;
     const auto& m = req.method;
     auto page = parse_page(*t);
