@@ -837,8 +837,11 @@ void run_deploy(const DeployOptions& o, CommandStatus& status) {
   if (o.json && o.wait <= 0) return print_json(*d);
   if (!o.json) {
     std::cout << "deployment " << *id << " created: " << text(*d, "package") << " "
-              << text(*d, "version") << " to " << array_of(*d, "targets").size() << " hosts\n"
-              << std::flush;
+              << text(*d, "version") << " to " << array_of(*d, "targets").size() << " hosts\n";
+    for (const auto& w : array_of(*d, "warnings")) {
+      if (w.is_string()) std::cout << "warning: " << printable(w.get<std::string>()) << "\n";
+    }
+    std::cout << std::flush;
   }
   if (o.wait > 0) wait_for_deployment(*api, o, *id, status);
 }

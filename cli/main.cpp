@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "relman: release management that ships software.\n"
       "Offline: pkg (build, sign, verify packages), trust, ca (PKI).\n"
-      "Online: login, package, release, deploy, hosts (through the controller's API)."};
+      "Online: login, package, release, deploy, deployment, hosts (through the controller's API)."};
   app.require_subcommand(1);
   relman::cli::CommandStatus status;
   relman::cli::add_pkg_commands(app, status);

@@ -18,6 +18,7 @@
 #include "controller/store/sqlite_store.hpp"
 #include "packaging/signing.hpp"
 #include "packaging/trust.hpp"
+#include "protocol/clock.hpp"
 
 namespace relman::controller {
 namespace {
@@ -47,9 +48,11 @@ Result<void> ensure_admin(Store& store, const ControllerConfig& config) {
   RELMAN_CHECK(store.create_user("admin", hash, "admin", "controller"));
   if (generated) {
     auto file = config.data_dir / "initial-admin-password";
-    ::umask(077);
+    mode_t old_mask = ::umask(077);
     std::ofstream out(file, std::ios::trunc);
     out << password << "\n";
+    out.close();
+    ::umask(old_mask);
     if (!out) return fail("controller.io", "cannot write the initial password", file.string());
     spdlog::warn("created user 'admin'; its password is in {}", file.string());
   } else {
@@ -102,9 +105,29 @@ Result<void> run_controller(const ControllerConfig& config) {
     if (ec) return fail("controller.io", "cannot write the ready file", config.ready_file);
   }
 
+  // Targets whose host never came online before the deadline fail with a reason instead of
+  // staying pending forever.
+  asio::steady_timer sweep(ioc);
+  std::function<void()> schedule_sweep = [&] {
+    sweep.expires_after(std::chrono::seconds(15));
+    sweep.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      asio::post(blocking, [&] {
+        if (auto n = store->expire_pending_targets(unix_seconds()); !n) {
+          spdlog::error("expiring overdue targets: {}", n.error().describe());
+        } else if (*n > 0) {
+          spdlog::info("{} target(s) expired before their host connected", *n);
+        }
+      });
+      schedule_sweep();
+    });
+  };
+  schedule_sweep();
+
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: stopping", sig);
+    sweep.cancel();
     server.stop();
     ioc.stop();
   });

@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "relman-controller: the relman release controller (REST API, web console, agent "
+      "relman-controller: the relman release controller (REST API, DML, agent "
       "gateway).\nSee docs/operator-guide.md for the configuration file."};
   std::string config_file = "/etc/relman/controller.json";
   std::string log_level = "info";

@@ -273,8 +273,18 @@ struct Router::Impl {
     if (!dep) return from_error(dep.error());
     spdlog::info("API: {} created deployment {} of {} {} to {} host(s)", user.username, dep->id,
                  pkg->name, pkg->version, host_ids.size());
-    for (const auto& h : host_ids) gateway.notify(h);
-    return json_response(201, to_json(*dep));
+    json body = to_json(*dep);
+    body["warnings"] = json::array();
+    for (const auto& h : host_ids) {
+      gateway.notify(h);
+      auto known = store.get_host(h);
+      if (known && !*known) {
+        body["warnings"].push_back("host '" + h +
+                                   "' has never connected: its order waits until it does, or "
+                                   "fails when the deployment expires");
+      }
+    }
+    return json_response(201, body);
   }
 
   ApiResponse agent_package(const ApiRequest& req, const std::string& sha) {

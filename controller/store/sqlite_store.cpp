@@ -477,6 +477,25 @@ Result<void> SqliteStore::record_order(std::int64_t target_id, const std::string
   return tx.commit();
 }
 
+Result<std::int64_t> SqliteStore::expire_pending_targets(std::int64_t now) {
+  Lock lock(mu_);
+  RELMAN_TRY(tx, Transaction::begin(db_));
+  RELMAN_TRY(st,
+             db_.prepare("UPDATE deployment_targets SET status = 'failed', "
+                         "error_code = 'deploy.expired_before_delivery', "
+                         "message = 'the deployment deadline passed before the host connected', "
+                         "finished_at = ?1, updated_at = ?1 WHERE status = 'pending' AND "
+                         "deployment_id IN (SELECT id FROM deployments WHERE expires_at <= ?1)"));
+  RELMAN_CHECK(st.bind(1, now).run());
+  std::int64_t n = db_.changes();
+  if (n > 0) {
+    RELMAN_CHECK(audit("controller", "target.expire", "deployment_target", "*",
+                       nlohmann::json{{"count", n}}.dump()));
+  }
+  RELMAN_CHECK(tx.commit());
+  return n;
+}
+
 Result<void> SqliteStore::fail_target(std::int64_t target_id, const std::string& code,
                                       const std::string& message, std::int64_t now) {
   Lock lock(mu_);

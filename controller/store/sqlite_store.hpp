@@ -47,6 +47,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Delivery>> open_deliveries(const std::string& host_id) override;
   Result<void> record_order(std::int64_t target_id, const std::string& order_id,
                             const std::string& order_message, std::int64_t now) override;
+  Result<std::int64_t> expire_pending_targets(std::int64_t now) override;
   Result<void> fail_target(std::int64_t target_id, const std::string& code,
                            const std::string& message, std::int64_t now) override;
   Result<void> record_progress(const std::string& host_id, const std::string& order_id,

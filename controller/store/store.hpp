@@ -59,6 +59,9 @@ class Store {
   // pending -> sent, storing the exact signed message; written before it is sent.
   virtual Result<void> record_order(std::int64_t target_id, const std::string& order_id,
                                     const std::string& order_message, std::int64_t now) = 0;
+  // Pending targets whose deployment deadline has passed become failed with
+  // deploy.expired_before_delivery; returns how many.
+  virtual Result<std::int64_t> expire_pending_targets(std::int64_t now) = 0;
   // Marks a target failed on the controller's side (e.g. expired before delivery).
   virtual Result<void> fail_target(std::int64_t target_id, const std::string& code,
                                    const std::string& message, std::int64_t now) = 0;

@@ -167,6 +167,8 @@ TEST_F(DeployTest, OrderWaitsForAnOfflineHostAndIsDeliveredOnConnect) {
       upload_ok(make_package(tmp / "p.rpkg", "later", "2.0.0", {{"file", "x"}}, &pki.publisher()));
   auto created = deploy(new_release(), package_id, "db-01");
   EXPECT_EQ(created["status"], "pending");
+  ASSERT_EQ(created["warnings"].size(), 1u) << created.dump(2);
+  EXPECT_NE(created["warnings"][0].get<std::string>().find("never connected"), std::string::npos);
   auto& a = agent("db-01");
   a.start();
   auto done = controller.wait_deployment(created["id"]);

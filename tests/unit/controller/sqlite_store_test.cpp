@@ -116,6 +116,25 @@ TEST_F(SqliteStoreTest, OrderLifecycleAcceptsResultsOnlyFromItsHost) {
   EXPECT_TRUE(store->open_deliveries("web-01")->empty());
 }
 
+TEST_F(SqliteStoreTest, PendingTargetsFailWhenTheDeadlinePasses) {
+  auto rel = store->create_release("r", "", "alice");
+  auto pkg = package("2.0.0", std::string(64, 'c'));
+  auto d = store->create_deployment(rel->id, pkg.id, {"gone-01", "live-01"}, 1000, false, "alice");
+  ASSERT_TRUE(d);
+  auto live = store->open_deliveries("live-01");
+  ASSERT_TRUE(store->record_order((*live)[0].target.id, "o-live", "{}", 900));
+  auto early = store->expire_pending_targets(999);
+  ASSERT_TRUE(early);
+  EXPECT_EQ(*early, 0);
+  auto n = store->expire_pending_targets(1000);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1) << "only the pending target; the sent order is the agent's to finish";
+  auto after = store->get_deployment(d->id);
+  EXPECT_EQ((*after)->targets[0].status, "failed");
+  EXPECT_EQ((*after)->targets[0].error_code, "deploy.expired_before_delivery");
+  EXPECT_EQ((*after)->targets[1].status, "sent");
+}
+
 TEST_F(SqliteStoreTest, DeploymentStatusIsDerivedFromTargets) {
   DeploymentRecord d;
   d.targets = {TargetRecord{}, TargetRecord{}};
