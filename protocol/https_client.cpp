@@ -14,6 +14,7 @@
 #include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
+#include "protocol/http_headers.hpp"
 #include "protocol/tls_host.hpp"
 
 namespace relman::protocol {
@@ -133,16 +134,6 @@ Result<T> run_blocking(std::function<awaitable<Result<T>>()> body) {
   return std::move(*out);
 }
 
-std::map<std::string, std::string> lower_headers(const http::fields& fields) {
-  std::map<std::string, std::string> out;
-  for (const auto& f : fields) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out[name] = std::string(f.value());
-  }
-  return out;
-}
-
 // The API's error body {"error":{"code","message"}} as an Error, for non-2xx downloads.
 Error status_error(int status, const std::string& body) {
   std::string message = "server answered HTTP " + std::to_string(status);
@@ -215,7 +206,7 @@ Result<HttpResponse> HttpsClient::request(const HttpRequest& req, std::size_t ma
     if (ec) co_return fail(net_error("http.protocol", "reading the response", ec, endpoint_));
     HttpResponse out;
     out.status = static_cast<int>(parser.get().result_int());
-    out.headers = lower_headers(parser.get().base());
+    out.headers = lower_case_headers(parser.get().base());
     out.body = std::move(parser.get().body());
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));

@@ -14,6 +14,7 @@
 #include "certs/tls_context.hpp"
 #include "controller/auth/passwords.hpp"
 #include "controller/blocking.hpp"
+#include "protocol/http_headers.hpp"
 #include "protocol/json_limits.hpp"
 
 namespace relman::controller {
@@ -81,16 +82,6 @@ class BeastAgentChannel final : public AgentChannel {
   beast::flat_buffer buffer_;
 };
 
-std::map<std::string, std::string> lower_headers(const http::fields& fields) {
-  std::map<std::string, std::string> out;
-  for (const auto& f : fields) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out[name] = std::string(f.value());
-  }
-  return out;
-}
-
 template <class Message>
 void common_headers(Message& m, const ApiResponse& res, bool keep_alive) {
   m.set(http::field::server, "relman-controller");
@@ -101,8 +92,11 @@ void common_headers(Message& m, const ApiResponse& res, bool keep_alive) {
   m.keep_alive(keep_alive);
 }
 
+// `disk`: where file blocks are read (the blocking pool), so a slow disk never stalls the
+// network threads; null reads inline (error responses only).
 awaitable<boost::system::error_code> write_response(TlsStream& stream, const ApiResponse& res,
-                                                    bool keep_alive, bool head) {
+                                                    bool keep_alive, bool head,
+                                                    asio::thread_pool* disk = nullptr) {
   boost::system::error_code ec;
   beast::get_lowest_layer(stream).expires_after(kRequestTimeout);
   if (res.file.empty()) {
@@ -132,7 +126,8 @@ awaitable<boost::system::error_code> write_response(TlsStream& stream, const Api
   std::uint64_t offset = res.file_offset, left = head ? 0 : res.file_length;
   while (!ec && left > 0) {
     auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, block.size()));
-    ssize_t n = ::pread(fd, block.data(), want, static_cast<off_t>(offset));
+    auto read_block = [&] { return ::pread(fd, block.data(), want, static_cast<off_t>(offset)); };
+    ssize_t n = disk ? co_await run_blocking(*disk, read_block) : read_block();
     if (n <= 0) {
       ec = asio::error::make_error_code(asio::error::eof);
       break;
@@ -232,7 +227,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       ApiRequest req;
       req.method = std::string(header.get().method_string());
       req.target = std::string(header.get().target());
-      req.headers = lower_headers(header.get().base());
+      req.headers = protocol::lower_case_headers(header.get().base());
       req.peer = peer;
       bool keep_alive = header.get().keep_alive();
       bool head = req.method == "HEAD";
@@ -348,7 +343,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         req.body = std::move(body.get().body());
         res = co_await run_blocking(blocking, [&] { return router.handle(req); });
       }
-      ec = co_await write_response(stream, res, keep_alive, head);
+      ec = co_await write_response(stream, res, keep_alive, head, &blocking);
       if (ec || !keep_alive) break;
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));

@@ -217,6 +217,30 @@ TEST_F(DeployTest, AgentRefusesPackageTamperedInTheStore) {
   EXPECT_FALSE(std::filesystem::exists(a.install_root() / "tools" / "1.0.0"));
 }
 
+TEST_F(DeployTest, ControllerKilledMidInstallFinishesTheDeploymentAfterRestart) {
+  auto& a = agent("app-02");
+  a.start();
+  ASSERT_TRUE(wait_until([&] { return host_connected("app-02"); })) << a.log();
+  // The health check holds the install long enough to kill the controller during it.
+  auto package_id =
+      upload_ok(make_package(tmp / "slow.rpkg", "slow", "1.0.0", {{"f", "x"}}, &pki.publisher(),
+                             "echo ran >> ../health-runs; sleep 2"));
+  auto created = deploy(new_release(), package_id, "app-02");
+  std::int64_t id = created["id"];
+  ASSERT_TRUE(wait_until([&] {
+    auto d = controller.api("GET", "/api/v1/deployments/" + std::to_string(id));
+    return d.body["targets"][0]["status"] != "pending";
+  })) << "the order was never sent";
+  controller.kill9();
+  controller.start();  // same port, same database: the agent reconnects by itself
+  auto done = controller.wait_deployment(id);
+  ASSERT_EQ(done["status"], "succeeded") << done.dump(2) << a.log();
+  EXPECT_EQ(target_of(done)["installed_version"], "1.0.0");
+  EXPECT_EQ(std::filesystem::read_symlink(a.install_root() / "slow" / "current"), "1.0.0");
+  // The agent installed once: a re-sent order was answered from its record.
+  EXPECT_EQ(read_file(a.install_root() / "slow" / "health-runs"), "ran\n");
+}
+
 class ForgedOrderTest : public DeployTest {
  protected:
   // Creates a deployment for `host` while its agent is offline, replaces its order with
