@@ -20,6 +20,8 @@
 #include <memory>
 #include <system_error>
 
+#include "certs/openssl_error.hpp"
+
 namespace relman::pki {
 namespace {
 
@@ -41,18 +43,6 @@ struct Deleter {
 };
 template <class T>
 using Owned = std::unique_ptr<T, Deleter>;
-
-// The OpenSSL error queue as one line; empties the queue.
-std::string openssl_reason() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    if (!text.empty()) text += "; ";
-    text += buf;
-  }
-  return text.empty() ? std::string("unknown OpenSSL error") : text;
-}
 
 std::unexpected<Error> openssl_failure(const std::string& what, std::string context = {}) {
   return fail("pki.openssl", what + ": " + openssl_reason(), std::move(context));

@@ -11,6 +11,8 @@
 
 #include <memory>
 
+#include "certs/openssl_error.hpp"
+
 namespace relman::pki {
 namespace {
 
@@ -26,18 +28,6 @@ struct Deleter {
 };
 template <class T>
 using Owned = std::unique_ptr<T, Deleter>;
-
-// The OpenSSL error queue as one line; empties the queue.
-std::string openssl_reason() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    if (!text.empty()) text += "; ";
-    text += buf;
-  }
-  return text.empty() ? std::string("unknown OpenSSL error") : text;
-}
 
 Result<void> tls13_only(SSL_CTX* ctx) {
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||

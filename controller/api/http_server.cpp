@@ -82,6 +82,12 @@ class BeastAgentChannel final : public AgentChannel {
   beast::flat_buffer buffer_;
 };
 
+ApiResponse body_too_large() {
+  return error_response(
+      413, "request.too_large",
+      "the request body is larger than " + std::to_string(protocol::kMaxApiBodyBytes) + " bytes");
+}
+
 template <class Message>
 void common_headers(Message& m, const ApiResponse& res, bool keep_alive) {
   m.set(http::field::server, "relman-controller");
@@ -321,10 +327,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
             if (ec) break;
           }
         }
-        const ApiResponse refusal =
-            error_response(413, "request.too_large",
-                           "the request body is larger than " +
-                               std::to_string(protocol::kMaxApiBodyBytes) + " bytes");
+        const ApiResponse refusal = body_too_large();
         co_await write_response(stream, refusal, false, false);
         break;
       } else {
@@ -332,10 +335,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         body.body_limit(protocol::kMaxApiBodyBytes);
         co_await http::async_read(stream, buffer, body, asio::redirect_error(use_awaitable, ec));
         if (ec == http::error::body_limit) {
-          const ApiResponse refusal =
-              error_response(413, "request.too_large",
-                             "the request body is larger than " +
-                                 std::to_string(protocol::kMaxApiBodyBytes) + " bytes");
+          const ApiResponse refusal = body_too_large();
           co_await write_response(stream, refusal, false, false);
           break;
         }
