@@ -1,19 +1,9 @@
 // relman login|logout|package|release|deploy|deployment|hosts: the online commands. They talk
 // to the controller's REST API only, through protocol::HttpsClient, and never trust the
 // server's JSON: every field is read with its type checked, and a missing one prints "-".
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,14 +12,16 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "certs/tls_context.hpp"
+#include "cli/api_client.hpp"
 #include "cli/commands.hpp"
-#include "protocol/clock.hpp"
-#include "protocol/https_client.hpp"
+#include "cli/json_view.hpp"
+#include "cli/password_prompt.hpp"
+#include "cli/session.hpp"
 
 namespace relman::cli {
 namespace {
@@ -37,399 +29,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::chrono::seconds kRequestTimeout{30};
-constexpr std::chrono::seconds kUploadTimeout{600};  // large packages: send + server-side checks
 constexpr std::chrono::milliseconds kPollInterval{500};
-constexpr std::int64_t kPageSize = 500;  // the API's maximum `limit`
-constexpr int kMaxPages = 2000;          // a server that never ends a list is refused
-constexpr std::size_t kMaxPasswordBytes = 1024;
 
-// ---- connection settings ----
-
-// --url / --ca, registered on every online subcommand.
-struct ConnectionOptions {
-  std::string url;
-  std::string ca;
-};
-
-struct Session {
-  std::string url;
-  std::string ca;
-  std::string token;
-  std::string username;
-  std::int64_t expires_at = 0;
-};
-
-struct Settings {
-  std::string url;
-  std::string ca;
-  std::string token;
-  bool token_from_session = false;
-  std::int64_t session_expires_at = 0;  // when the token is the session's; 0: unknown
-};
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
-fs::path session_path() {
-  if (auto p = env("RELMAN_SESSION"); !p.empty()) return p;
-  auto home = env("HOME");
-  if (home.empty()) return {};
-  return fs::path(home) / ".config" / "relman" / "session.json";
-}
-
-Error not_logged_in() {
-  return Error{"cli.not_logged_in",
-               "run 'relman login --url … --ca …' first, or set RELMAN_URL/RELMAN_CA/RELMAN_TOKEN",
-               {}};
-}
-
-// The session file, or nullopt when there is none. A file that exists but cannot be used is
-// an error, so that a damaged file is not silently ignored.
-Result<std::optional<Session>> read_session(const fs::path& path) {
-  if (path.empty()) return std::optional<Session>();
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return std::optional<Session>();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cli.session_unreadable", "cannot read the session file", path.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto j = json::parse(text, nullptr, false);
-  auto str = [&](const char* key) -> std::optional<std::string> {
-    if (!j.is_object()) return std::nullopt;
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  auto url = str("url"), ca = str("ca"), token = str("token");
-  if (!url || !ca || !token) {
-    return fail("cli.session_invalid",
-                "the session file is damaged; run 'relman login' again or remove it",
-                path.string());
-  }
-  Session s{*url, *ca, *token, str("username").value_or(""), 0};
-  if (auto it = j.find("expires_at"); it != j.end() && it->is_number_integer()) {
-    s.expires_at = it->get<std::int64_t>();
-  }
-  return std::optional<Session>(std::move(s));
-}
-
-// Writes the session file 0600 (directory 0700 when this creates it), replacing it atomically.
-Result<void> write_session(const fs::path& path, const Session& s) {
-  if (path.empty()) {
-    return fail("cli.session_path", "set HOME or RELMAN_SESSION to say where the session goes");
-  }
-  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  // Create missing directories one by one, each 0700; existing ones are left as they are.
-  std::vector<fs::path> missing;
-  std::error_code ec;
-  for (fs::path d = dir; !d.empty() && !fs::exists(d, ec); d = d.parent_path()) {
-    missing.push_back(d);
-    if (d == d.parent_path()) break;
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
-      return fail("cli.session_write_failed",
-                  std::string("cannot create the directory: ") + std::strerror(errno),
-                  it->string());
-    }
-  }
-  json j{{"url", s.url},
-         {"ca", s.ca},
-         {"token", s.token},
-         {"username", s.username},
-         {"expires_at", s.expires_at}};
-  std::string text = j.dump(2) + "\n";
-  std::string tmp = (dir / (path.filename().string() + ".XXXXXX")).string();
-  int fd = ::mkstemp(tmp.data());  // mode 0600
-  if (fd < 0) {
-    return fail("cli.session_write_failed",
-                std::string("cannot create the session file: ") + std::strerror(errno),
-                dir.string());
-  }
-  bool written = true;
-  for (std::size_t done = 0; done < text.size();) {
-    auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      written = false;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (written) written = ::fsync(fd) == 0;
-  int saved_errno = errno;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (written) saved_errno = errno;
-    ::unlink(tmp.c_str());
-    return fail("cli.session_write_failed",
-                std::string("cannot write the session file: ") + std::strerror(saved_errno),
-                path.string());
-  }
-  return ok();
-}
-
-// Options, then the environment, then the session file. The session's token is only sent to
-// the server it was issued by.
-Result<Settings> resolve_settings(const ConnectionOptions& o, bool need_token) {
-  Settings s;
-  s.url = !o.url.empty() ? o.url : env("RELMAN_URL");
-  s.ca = !o.ca.empty() ? o.ca : env("RELMAN_CA");
-  s.token = env("RELMAN_TOKEN");
-  if (s.url.empty() || s.ca.empty() || (need_token && s.token.empty())) {
-    auto path = session_path();
-    auto session = read_session(path);
-    if (!session) return fail(session.error());
-    if (*session) {
-      const Session& f = **session;
-      if (s.url.empty()) s.url = f.url;
-      if (s.ca.empty()) s.ca = f.ca;
-      if (s.token.empty() && s.url == f.url) {
-        s.token = f.token;
-        s.token_from_session = true;
-        s.session_expires_at = f.expires_at;
-      }
-    }
-  }
-  if (s.url.empty() || s.ca.empty() || (need_token && s.token.empty())) {
-    return fail(not_logged_in());
-  }
-  while (s.url.size() > 8 && s.url.back() == '/') s.url.pop_back();
-  return s;
-}
-
-// ---- the API client ----
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// A non-2xx answer as the API's own error, or a generic one when its body is not the API's.
-Error status_error(const protocol::HttpResponse& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_object()) {
-    auto e = j.find("error");
-    if (e != j.end() && e->is_object()) {
-      auto code = e->find("code");
-      auto message = e->find("message");
-      if (code != e->end() && code->is_string() && message != e->end() && message->is_string()) {
-        Error out{code->get<std::string>(), message->get<std::string>(), {}};
-        if (auto c = e->find("context"); c != e->end() && c->is_string()) {
-          out.context = c->get<std::string>();
-        }
-        return out;
-      }
-    }
-  }
-  return Error{"http.status_" + std::to_string(r.status),
-               "the controller answered HTTP " + std::to_string(r.status),
-               {}};
-}
-
-class ApiClient {
- public:
-  static Result<ApiClient> open(const Settings& settings) {
-    if (!settings.url.starts_with("https://")) {
-      return fail("protocol.invalid_url", "the controller URL must start with https://",
-                  settings.url);
-    }
-    auto endpoint = protocol::parse_endpoint_url(settings.url);
-    if (!endpoint) return fail(endpoint.error());
-    std::error_code ec;
-    if (!fs::is_regular_file(settings.ca, ec)) {
-      return fail("cli.ca_missing", "the CA certificate file does not exist", settings.ca);
-    }
-    auto tls = pki::make_client_context(pki::ClientTlsFiles{settings.ca, {}, {}});
-    if (!tls) return fail(tls.error());
-    return ApiClient(std::move(*tls), std::move(*endpoint), settings.token);
-  }
-
-  // One request; the parsed JSON of a 2xx answer, or the API's error.
-  Result<json> call(const std::string& method, const std::string& target,
-                    const std::optional<json>& body = std::nullopt,
-                    std::chrono::seconds timeout = kRequestTimeout) {
-    protocol::HttpRequest req;
-    req.method = method;
-    req.target = target;
-    if (body) {
-      req.body = body->dump();
-      req.headers["content-type"] = "application/json";
-    }
-    return send(req, timeout);
-  }
-
-  Result<json> upload(const fs::path& file) {
-    protocol::HttpRequest req;
-    req.method = "POST";
-    req.target = "/api/v1/packages";
-    req.body_file = file;
-    req.headers["content-type"] = "application/octet-stream";
-    return send(req, kUploadTimeout);
-  }
-
-  // Every page of a list route, as one array.
-  Result<json> list(const std::string& route) {
-    json items = json::array();
-    for (int page = 0; page < kMaxPages; ++page) {
-      auto r = call("GET", route + "?limit=" + std::to_string(kPageSize) +
-                               "&offset=" + std::to_string(page * kPageSize));
-      if (!r) return fail(r.error());
-      auto it = r->find("items");
-      if (!r->is_object() || it == r->end() || !it->is_array()) {
-        return fail("cli.bad_response", "the controller's list has no items array", route);
-      }
-      for (auto& item : *it) items.push_back(std::move(item));
-      if (it->size() < static_cast<std::size_t>(kPageSize)) return items;
-    }
-    return fail("cli.bad_response", "the controller's list does not end", route);
-  }
-
- private:
-  ApiClient(std::shared_ptr<asio::ssl::context> tls, protocol::Endpoint endpoint, std::string token)
-      : tls_(std::move(tls)), endpoint_(std::move(endpoint)), token_(std::move(token)) {}
-
-  Result<json> send(protocol::HttpRequest& req, std::chrono::seconds timeout) {
-    if (!token_.empty()) req.headers["authorization"] = "Bearer " + token_;
-    protocol::HttpsClient client(tls_, endpoint_, timeout);
-    auto r = client.request(req);
-    if (!r) return fail(r.error());
-    if (r->status < 200 || r->status > 299) return fail(status_error(*r));
-    auto j = json::parse(r->body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      return fail("cli.bad_response", "the controller's answer is not a JSON object",
-                  req.method + " " + req.target);
-    }
-    return j;
-  }
-
-  std::shared_ptr<asio::ssl::context> tls_;
-  protocol::Endpoint endpoint_;
-  std::string token_;
-};
-
-Result<ApiClient> connect(const ConnectionOptions& o) {
-  auto settings = resolve_settings(o, /*need_token=*/true);
-  if (!settings) return fail(settings.error());
-  auto now = unix_seconds();
-  if (settings->token_from_session && settings->session_expires_at > 0 &&
-      settings->session_expires_at <= now) {
-    return fail("cli.session_expired", "the session has expired; run 'relman login' again",
-                session_path().string());
-  }
-  return ApiClient::open(*settings);
-}
-
-// ---- reading and printing the server's JSON ----
-
-// Control characters from the server are not written to the terminal.
-std::string printable(std::string s) {
-  for (auto& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return s;
-}
-
-const json* field(const json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-std::string text(const json& obj, const char* key) {
-  const json* v = field(obj, key);
-  if (!v || v->is_null()) return "-";
-  if (v->is_string()) return v->get<std::string>().empty() ? "-" : printable(v->get<std::string>());
-  if (v->is_boolean()) return v->get<bool>() ? "yes" : "no";
-  if (v->is_number()) return v->dump();
-  return printable(v->dump());
-}
-
-std::optional<std::int64_t> integer(const json& obj, const char* key) {
-  const json* v = field(obj, key);
-  if (!v || !v->is_number_integer()) return std::nullopt;
-  return v->get<std::int64_t>();
-}
-
-std::string iso_time(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  if (!gmtime_r(&tt, &tm)) return std::to_string(t);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string time_text(const json& obj, const char* key) {
-  auto t = integer(obj, key);
-  return t && *t > 0 ? iso_time(*t) : "-";
-}
-
-std::string size_text(const json& obj, const char* key) {
-  auto n = integer(obj, key);
-  if (!n || *n < 0) return "-";
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(*n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
-const json& array_of(const json& obj, const char* key) {
-  static const json kEmpty = json::array();
-  const json* v = field(obj, key);
-  return v && v->is_array() ? *v : kEmpty;
-}
-
-// Columns padded to their widest cell, two spaces apart; the last column is not padded.
-void print_table(const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows,
-                 const std::string& indent = "") {
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out = indent;
-    for (std::size_t i = 0; i < cells.size() && i < width.size(); ++i) {
-      out += cells[i];
-      if (i + 1 < cells.size()) out += std::string(width[i] - cells[i].size() + 2, ' ');
-    }
-    std::cout << out << "\n";
-  };
-  line(header);
-  for (const auto& row : rows) line(row);
-}
-
-void print_fields(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::size_t width = 0;
-  for (const auto& [k, v] : fields) width = std::max(width, k.size());
-  for (const auto& [k, v] : fields) {
-    std::cout << k << ":" << std::string(width - k.size() + 1, ' ') << v << "\n";
-  }
-}
-
-void print_json(const json& j) { std::cout << j.dump(2) << "\n"; }
+// ---- deployments on the terminal ----
 
 std::string target_progress(const json& t) {
   auto done = integer(t, "bytes_done"), total = integer(t, "bytes_total");
@@ -478,50 +80,6 @@ std::vector<std::string> deployment_row(const json& d) {
 const std::vector<std::string> kDeploymentHeader{"ID",     "RELEASE", "PACKAGE", "VERSION",
                                                  "STATUS", "HOSTS",   "CREATED"};
 
-// ---- password input ----
-
-struct termios g_saved_termios;
-volatile std::sig_atomic_t g_echo_off = 0;
-
-void restore_echo_and_reraise(int sig) {
-  if (g_echo_off) ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-Result<std::string> read_line(std::istream& in, const std::string& source) {
-  std::string line;
-  if (!std::getline(in, line) && line.empty()) {
-    return fail("cli.no_password", "no password given", source);
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return fail("cli.no_password", "the password is empty", source);
-  if (line.size() > kMaxPasswordBytes) {
-    return fail("cli.password_too_long", "the password is longer than 1024 bytes", source);
-  }
-  return line;
-}
-
-// One line from stdin; with the echo off when stdin is a terminal.
-Result<std::string> read_password_stdin(bool prompt) {
-  if (!prompt || !::isatty(STDIN_FILENO)) return read_line(std::cin, "stdin");
-  std::cerr << "Password: " << std::flush;
-  if (::tcgetattr(STDIN_FILENO, &g_saved_termios) != 0) return read_line(std::cin, "stdin");
-  struct termios quiet = g_saved_termios;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  quiet.c_lflag |= ECHONL;
-  auto old_int = std::signal(SIGINT, restore_echo_and_reraise);
-  auto old_term = std::signal(SIGTERM, restore_echo_and_reraise);
-  g_echo_off = 1;
-  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  auto line = read_line(std::cin, "stdin");
-  ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_termios);
-  g_echo_off = 0;
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
-  return line;
-}
-
 // ---- the commands ----
 
 struct LoginOptions {
@@ -552,7 +110,7 @@ void run_login(const LoginOptions& o, CommandStatus& status) {
       return report_error(status, Error{"cli.password_file_unreadable",
                                         "cannot read the password file", o.password_file});
     }
-    password = read_line(in, o.password_file);
+    password = read_password_line(in, o.password_file);
   } else {
     password = read_password_stdin(/*prompt=*/!o.password_stdin);
   }
@@ -620,7 +178,7 @@ void run_package_upload(const ConnectionOptions& conn, const std::string& file, 
   if (!fs::is_regular_file(file, ec)) {
     return report_error(status, Error{"cli.file_not_found", "no such package file", file});
   }
-  auto api = connect(conn);
+  auto api = ApiClient::connect(conn);
   if (!api) return report_error(status, api.error());
   auto r = api->upload(file);
   if (!r) return report_error(status, r.error());
@@ -630,7 +188,7 @@ void run_package_upload(const ConnectionOptions& conn, const std::string& file, 
 }
 
 void run_package_list(const ListOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto items = api->list("/api/v1/packages");
   if (!items) return report_error(status, items.error());
@@ -644,7 +202,7 @@ void run_package_list(const ListOptions& o, CommandStatus& status) {
 }
 
 void run_package_show(const ShowOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto p = api->call("GET", "/api/v1/packages/" + percent_encode(o.id));
   if (!p) return report_error(status, p.error());
@@ -676,7 +234,7 @@ struct ReleaseCreateOptions {
 };
 
 void run_release_create(const ReleaseCreateOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   json body{{"title", o.title}};
   if (!o.description.empty()) body["description"] = o.description;
@@ -687,7 +245,7 @@ void run_release_create(const ReleaseCreateOptions& o, CommandStatus& status) {
 }
 
 void run_release_list(const ListOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto items = api->list("/api/v1/releases");
   if (!items) return report_error(status, items.error());
@@ -701,7 +259,7 @@ void run_release_list(const ListOptions& o, CommandStatus& status) {
 }
 
 void run_release_show(const ShowOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto r = api->call("GET", "/api/v1/releases/" + percent_encode(o.id));
   if (!r) return report_error(status, r.error());
@@ -815,7 +373,7 @@ void run_deploy(const DeployOptions& o, CommandStatus& status) {
                                       "and --version",
                                       {}});
   }
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   json body{{"hosts", o.hosts}};
   if (o.package_id > 0) {
@@ -847,7 +405,7 @@ void run_deploy(const DeployOptions& o, CommandStatus& status) {
 }
 
 void run_deployment_show(const ShowOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto d = api->call("GET", "/api/v1/deployments/" + percent_encode(o.id));
   if (!d) return report_error(status, d.error());
@@ -856,7 +414,7 @@ void run_deployment_show(const ShowOptions& o, CommandStatus& status) {
 }
 
 void run_deployment_list(const ListOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto items = api->list("/api/v1/deployments");
   if (!items) return report_error(status, items.error());
@@ -867,7 +425,7 @@ void run_deployment_list(const ListOptions& o, CommandStatus& status) {
 }
 
 void run_hosts_list(const ListOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto items = api->list("/api/v1/hosts");
   if (!items) return report_error(status, items.error());
@@ -881,7 +439,7 @@ void run_hosts_list(const ListOptions& o, CommandStatus& status) {
 }
 
 void run_hosts_show(const ShowOptions& o, CommandStatus& status) {
-  auto api = connect(o.conn);
+  auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
   auto h = api->call("GET", "/api/v1/hosts/" + percent_encode(o.id));
   if (!h) return report_error(status, h.error());
