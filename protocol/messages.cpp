@@ -149,11 +149,12 @@ Result<Message> read_hello_ack(JsonReader& r) {
 Result<Message> read_inventory(JsonReader& r) {
   InventoryReport m;
   m.hostname = r.string("hostname", kMaxHostFieldText);
-  m.os_id = r.string("os_id", kMaxIdLength);
+  // Only the hostname is required: a host without os-release must still be able to report.
+  m.os_id = r.string("os_id", kMaxIdLength, /*allow_empty=*/true);
   m.os_version = r.string("os_version", kMaxIdLength, /*allow_empty=*/true);
   m.os_pretty = r.string("os_pretty", kMaxHostFieldText, /*allow_empty=*/true);
-  m.kernel = r.string("kernel", kMaxHostFieldText);
-  m.architecture = r.string("architecture", kMaxIdLength);
+  m.kernel = r.string("kernel", kMaxHostFieldText, /*allow_empty=*/true);
+  m.architecture = r.string("architecture", kMaxIdLength, /*allow_empty=*/true);
   m.cpu_model = r.string("cpu_model", kMaxHostFieldText, /*allow_empty=*/true);
   m.cpu_count = r.integer("cpu_count", 0, 1 << 20);
   m.memory_mb = r.integer("memory_mb", 0, kInt64Max);

@@ -36,7 +36,7 @@ struct HelloAck {
 // Agent -> controller. Basic host facts; richer collectors extend `facts` (tolerated JSON).
 struct InventoryReport {
   std::string hostname;
-  std::string os_id;         // /etc/os-release ID, e.g. "debian"
+  std::string os_id;         // /etc/os-release ID, e.g. "debian"; may be empty
   std::string os_version;    // VERSION_ID, may be empty
   std::string os_pretty;     // PRETTY_NAME, may be empty
   std::string kernel;        // uname release

@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "agent/inventory/basic_inventory.hpp"
+#include "agent/inventory/inventory_report.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/messages.hpp"
 
@@ -72,7 +72,7 @@ awaitable<Result<void>> ControllerLink::session() {
                ack->protocol_version);
   link_ = link;
 
-  auto inventory = collect_basic_inventory("/");
+  auto inventory = collect_inventory("/");
   const auto inventory_text = protocol::encode_message(inventory);
   if (auto s = co_await link->send(inventory_text); !s) {
     co_return fail(s.error());
@@ -118,7 +118,7 @@ awaitable<void> ControllerLink::heartbeats(std::shared_ptr<protocol::WssClient> 
     auto now = std::chrono::steady_clock::now();
     if (now - last_inventory >= std::chrono::seconds(config_.inventory_interval_seconds)) {
       last_inventory = now;
-      const auto inventory_text = protocol::encode_message(collect_basic_inventory("/"));
+      const auto inventory_text = protocol::encode_message(collect_inventory("/"));
       if (!co_await link->send(inventory_text)) break;
     }
     const auto heartbeat_text = protocol::encode_message(protocol::Heartbeat{unix_millis()});

@@ -144,6 +144,8 @@ TEST_F(DeployTest, DeploysSignedPackageAndReportsSuccess) {
   auto host = controller.api("GET", "/api/v1/hosts/web-01");
   EXPECT_FALSE(host.body["hostname"].get<std::string>().empty()) << host.text;
   EXPECT_GT(host.body["inventory"]["memory_mb"].get<std::int64_t>(), 0) << host.text;
+  EXPECT_GT(host.body["inventory"]["facts"]["cpu"]["threads"].get<std::int64_t>(), 0);
+  EXPECT_FALSE(host.body["inventory"]["facts"]["software"]["dpkg"]["packages"].empty());
   auto release = controller.api("GET", "/api/v1/releases/" + std::to_string(release_id));
   EXPECT_EQ(release.body["deployments"][0]["status"], "succeeded") << release.text;
 

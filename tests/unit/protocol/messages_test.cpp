@@ -273,6 +273,17 @@ TEST(MessagesDecode, InventoryRefusesFactsThatAreNotAnObject) {
   expect_refused(j, "protocol.wrong_type", "facts");
 }
 
+TEST(MessagesDecode, InventoryNeedsOnlyAHostname) {
+  auto unknown = decode_message(
+      encode_message(InventoryReport{"h", "", "", "", "", "", "", 0, 0, json::object()}));
+  ASSERT_TRUE(unknown) << unknown.error().describe();
+  auto nameless = decode_message(
+      encode_message(InventoryReport{"", "debian", "", "", "", "", "", 0, 0, json::object()}));
+  ASSERT_FALSE(nameless);
+  EXPECT_EQ(nameless.error().code, "protocol.empty_field");
+  EXPECT_EQ(nameless.error().context, "hostname");
+}
+
 TEST(MessagesDecode, InventoryAcceptsMissingFacts) {
   json j = wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object()});
   j.erase("facts");
