@@ -295,6 +295,13 @@ struct Router::Impl {
     if (!packaging::is_sha256_hex(sha)) {
       return error_response(400, "request.invalid_value", "not a SHA-256 hex digest");
     }
+    // An agent fetches only what it has been ordered to install, nothing else in the DML.
+    auto ordered = store.host_awaits_package(req.peer->common_name, sha);
+    if (!ordered) return from_error(ordered.error());
+    if (!*ordered) {
+      return error_response(403, "agent.not_ordered",
+                            "this agent has no unfinished order for that package");
+    }
     auto rec = store.find_package_by_sha256(sha);
     if (!rec) return from_error(rec.error());
     if (!*rec) return error_response(404, "package.not_found", "no package with this hash");

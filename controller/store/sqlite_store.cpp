@@ -456,6 +456,18 @@ Result<std::vector<Delivery>> SqliteStore::open_deliveries(const std::string& ho
   return out;
 }
 
+Result<bool> SqliteStore::host_awaits_package(const std::string& host_id,
+                                              const std::string& sha256) {
+  Lock lock(mu_);
+  RELMAN_TRY(st, db_.prepare("SELECT 1 FROM deployment_targets t "
+                             "JOIN deployments d ON d.id = t.deployment_id "
+                             "JOIN packages p ON p.id = d.package_id "
+                             "WHERE t.host_id = ? AND p.sha256 = ? AND "
+                             "t.status IN ('pending', 'sent', 'in_progress') LIMIT 1"));
+  st.bind(1, host_id).bind(2, sha256);
+  return st.step();
+}
+
 Result<void> SqliteStore::record_order(std::int64_t target_id, const std::string& order_id,
                                        const std::string& order_message, std::int64_t now) {
   Lock lock(mu_);

@@ -45,6 +45,7 @@ class SqliteStore final : public Store {
   Result<std::vector<DeploymentRecord>> list_deployments(std::optional<std::int64_t> release_id,
                                                          const Page& page) override;
   Result<std::vector<Delivery>> open_deliveries(const std::string& host_id) override;
+  Result<bool> host_awaits_package(const std::string& host_id, const std::string& sha256) override;
   Result<void> record_order(std::int64_t target_id, const std::string& order_id,
                             const std::string& order_message, std::int64_t now) override;
   Result<std::int64_t> expire_pending_targets(std::int64_t now) override;

@@ -54,6 +54,10 @@ class Store {
   virtual Result<std::vector<DeploymentRecord>> list_deployments(
       std::optional<std::int64_t> release_id, const Page& page) = 0;
 
+  // Whether `host_id` has an unfinished target for the package with this file hash (only
+  // then may it download the package).
+  virtual Result<bool> host_awaits_package(const std::string& host_id,
+                                           const std::string& sha256) = 0;
   // Targets of `host_id` that are not finished (pending, sent, in_progress), oldest first.
   virtual Result<std::vector<Delivery>> open_deliveries(const std::string& host_id) = 0;
   // pending -> sent, storing the exact signed message; written before it is sent.

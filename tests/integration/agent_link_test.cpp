@@ -128,11 +128,23 @@ TEST_F(AgentLinkTest, PackageDownloadResumesWithARangeRequest) {
                           {{"blob", std::string(3 << 20, 'z')}, {"small", "s"}}, &pki.publisher());
   auto up = controller.upload(pkg);
   ASSERT_EQ(up.status, 201) << up.text;
+  protocol::HttpsClient client(agent_tls("edge-01"), {"127.0.0.1", controller.port()});
+  const std::string target = "/api/v1/agent/packages/" + up.body["sha256"].get<std::string>();
+  // Not ordered to install it: refused.
+  auto unordered = client.download(target, {}, tmp / "x", 10 << 20, nullptr);
+  ASSERT_FALSE(unordered);
+  EXPECT_EQ(unordered.error().code, "http.status_403") << unordered.error().describe();
+  EXPECT_NE(unordered.error().message.find("no unfinished order"), std::string::npos);
+  auto rel = controller.api("POST", "/api/v1/releases", nlohmann::json{{"title", "t"}});
+  auto dep = controller.api(
+      "POST", "/api/v1/releases/" + std::to_string(rel.body["id"].get<int>()) + "/deployments",
+      nlohmann::json{{"package_id", up.body["id"]}, {"hosts", {"edge-01"}}});
+  ASSERT_EQ(dep.status, 201) << dep.text;
+
   const std::string whole = read_file(pkg);
   const std::size_t cut = whole.size() / 3;
   write_file(tmp / "part", whole.substr(0, cut));  // what an interrupted download left
 
-  protocol::HttpsClient client(agent_tls("edge-01"), {"127.0.0.1", controller.port()});
   std::uint64_t first_offset = UINT64_MAX, streamed = 0;
   auto r = client.download("/api/v1/agent/packages/" + up.body["sha256"].get<std::string>(), {},
                            tmp / "part", whole.size(), nullptr,
@@ -148,7 +160,7 @@ TEST_F(AgentLinkTest, PackageDownloadResumesWithARangeRequest) {
 
   // A range past the end is refused with its own code.
   protocol::HttpRequest past;
-  past.target = "/api/v1/agent/packages/" + up.body["sha256"].get<std::string>();
+  past.target = target;
   past.headers["range"] = "bytes=" + std::to_string(whole.size() + 10) + "-";
   auto refused = client.request(past);
   ASSERT_TRUE(refused);
