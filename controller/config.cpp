@@ -28,6 +28,7 @@ Result<ControllerConfig> load_controller_config(const std::filesystem::path& fil
     c.session_ttl_seconds = *v;
   }
   if (auto v = r.optional_integer("threads", 0, 256)) c.threads = static_cast<int>(*v);
+  if (auto v = r.optional_integer("hello_timeout_seconds", 1, 300)) c.hello_timeout_seconds = *v;
   if (auto v = r.optional_string("ready_file", 4096)) c.ready_file = path_of(*v);
   RELMAN_CHECK(r.finish_strict());
   return c;

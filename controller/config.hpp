@@ -22,8 +22,9 @@ struct ControllerConfig {
   std::filesystem::path trust_file;         // trust.json: publishers allowed into the DML
   std::int64_t order_ttl_seconds = 3600;    // default deployment deadline
   std::int64_t session_ttl_seconds = 12 * 3600;
-  int threads = 0;                   // network threads; 0: one per core
-  std::filesystem::path ready_file;  // optional: "<port>\n" written once listening
+  int threads = 0;                          // network threads; 0: one per core
+  std::int64_t hello_timeout_seconds = 30;  // an agent must say hello this soon after connecting
+  std::filesystem::path ready_file;         // optional: "<port>\n" written once listening
 
   std::filesystem::path database() const { return data_dir / "relman.db"; }
   std::filesystem::path dml_dir() const { return data_dir / "dml"; }

@@ -88,7 +88,8 @@ Result<void> run_controller(const ControllerConfig& config) {
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   asio::io_context ioc(threads);
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(2, threads)));
-  AgentGateway gateway(*store, signer, blocking);
+  AgentGateway gateway(*store, signer, blocking,
+                       std::chrono::seconds(config.hello_timeout_seconds));
   Router router(config, *store, dml, gateway);
   HttpServer server(ioc, tls, router, gateway, blocking,
                     HttpServerOptions{config.upload_dir(), {}});

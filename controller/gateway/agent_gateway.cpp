@@ -32,8 +32,9 @@ struct AgentGateway::Connection {
   std::deque<std::string> outbox;
 };
 
-AgentGateway::AgentGateway(Store& store, const OrderSigner& signer, asio::thread_pool& blocking)
-    : store_(store), signer_(signer), blocking_(blocking) {}
+AgentGateway::AgentGateway(Store& store, const OrderSigner& signer, asio::thread_pool& blocking,
+                           std::chrono::seconds hello_timeout)
+    : store_(store), signer_(signer), blocking_(blocking), hello_timeout_(hello_timeout) {}
 
 void AgentGateway::notify(const std::string& host_id) {
   std::shared_ptr<Connection> conn;
@@ -62,8 +63,16 @@ void AgentGateway::unregister(const std::shared_ptr<Connection>& conn) {
 
 awaitable<void> AgentGateway::serve(std::shared_ptr<AgentChannel> channel, std::string agent_id) {
   auto ex = co_await asio::this_coro::executor;
-  // 1. The hello: the first message, naming the certificate's agent id.
+  // 1. The hello: the first message, naming the certificate's agent id, within the deadline
+  //    (WebSocket pings alone would keep a silent peer connected for ever).
+  asio::steady_timer hello_deadline(ex, hello_timeout_);
+  hello_deadline.async_wait([channel, agent_id](const boost::system::error_code& ec) {
+    if (ec) return;
+    spdlog::warn("agent {}: no hello in time; closing", agent_id);
+    channel->abort();
+  });
   auto first = co_await channel->read();
+  hello_deadline.cancel();
   if (!first) {
     spdlog::warn("agent {}: connection ended before hello: {}", agent_id, first.error().describe());
     co_return;

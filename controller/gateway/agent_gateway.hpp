@@ -5,6 +5,7 @@
 // reconnects, so an agent never receives two different orders for one target.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,7 +32,8 @@ class AgentChannel {
 
 class AgentGateway {
  public:
-  AgentGateway(Store& store, const OrderSigner& signer, asio::thread_pool& blocking);
+  AgentGateway(Store& store, const OrderSigner& signer, asio::thread_pool& blocking,
+               std::chrono::seconds hello_timeout = std::chrono::seconds(30));
 
   // Runs one agent connection until it ends. Runs on the connection's strand.
   awaitable<void> serve(std::shared_ptr<AgentChannel> channel, std::string agent_id);
@@ -49,6 +51,7 @@ class AgentGateway {
   Store& store_;
   const OrderSigner& signer_;
   asio::thread_pool& blocking_;
+  std::chrono::seconds hello_timeout_;
   std::mutex mu_;  // guards connections_ only
   std::map<std::string, std::shared_ptr<Connection>> connections_;
 };

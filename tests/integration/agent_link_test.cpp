@@ -100,6 +100,35 @@ TEST_F(AgentLinkTest, HelloMustNameTheCertificatesAgent) {
   EXPECT_EQ(host.status, 404);
 }
 
+TEST_F(AgentLinkTest, AgentThatNeverSaysHelloIsDisconnected) {
+  controller.stop();
+  controller.config_overrides()["hello_timeout_seconds"] = 1;
+  controller.start();
+  asio::io_context ioc;
+  Result<std::string> out = fail("test.not_run", "");
+  auto started = std::chrono::steady_clock::now();
+  auto tls = agent_tls("quiet-01");
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        protocol::WssClient client(ioc.get_executor(), tls);
+        const protocol::Endpoint endpoint{"127.0.0.1", controller.port()};
+        const std::string target = "/api/v1/agent";
+        if (auto c = co_await client.connect(endpoint, target); !c) {
+          out = fail(c.error());
+          co_return;
+        }
+        out = co_await client.read();  // no hello sent: the controller must hang up
+      },
+      asio::detached);
+  ioc.run_for(std::chrono::seconds(20));
+  ASSERT_FALSE(out) << "the controller kept a silent connection open";
+  EXPECT_NE(out.error().code, "test.not_run");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
+  EXPECT_TRUE(
+      wait_until([&] { return controller.log().find("no hello in time") != std::string::npos; }));
+}
+
 TEST_F(AgentLinkTest, PackageDownloadNeedsAnAgentCertificate) {
   protocol::HttpsClient client(controller.anonymous_tls(), {"127.0.0.1", controller.port()});
   protocol::HttpRequest req;

@@ -72,6 +72,7 @@ void ControllerProcess::start() {
                      {"trust", pki_.trust_file().string()},
                      {"threads", 2},
                      {"ready_file", ready.string()}};
+  cfg.update(overrides_);
   write_file(dir_ / "controller.json", cfg.dump(2));
   process_.start({binary_path("relman-controller").string(), "--config",
                   (dir_ / "controller.json").string(), "--log-level", "debug"},

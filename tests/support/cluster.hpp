@@ -61,6 +61,8 @@ class ControllerProcess {
   std::filesystem::path database() const { return data_dir() / "relman.db"; }
   std::string log() const { return process_.log(); }
   const std::string& admin_password() const { return admin_password_; }
+  // Extra keys merged into controller.json at the next start().
+  nlohmann::json& config_overrides() { return overrides_; }
 
   // Logged-in API calls (logs in as admin on first use).
   ApiResult api(const std::string& method, const std::string& target,
@@ -81,6 +83,7 @@ class ControllerProcess {
   std::uint16_t port_ = 0;
   std::string admin_password_ = "correct-horse-battery-staple";
   std::string token_;
+  nlohmann::json overrides_ = nlohmann::json::object();
 };
 
 class AgentProcess {
