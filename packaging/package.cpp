@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -335,6 +336,25 @@ Result<void> hash_entry_data(OpenPackage& p, const ManifestFile& f, Sha256& hash
   return ok();
 }
 
+// Walks the payload entries after manifest and signatures: each must be one the manifest
+// lists (PayloadCheck), `fn` sees it with its cleaned path and manifest file (null for a
+// link), and at the end every listed file and link must have been seen.
+Result<void> for_each_payload_entry(
+    OpenPackage& p, const std::function<Result<void>(struct archive_entry*, const std::string&,
+                                                     const ManifestFile*)>& fn) {
+  PayloadCheck check(p.manifest);
+  for (;;) {
+    struct archive_entry* entry = nullptr;
+    int r = archive_read_next_header(p.in.get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) return fail(p.read_error("payload"));
+    auto rel = check.admit(entry);
+    if (!rel) return fail(rel.error());
+    if (auto done = fn(entry, *rel, check.file(*rel)); !done) return done;
+  }
+  return check.all_present();
+}
+
 // verify_package and install_payload: one pass over the payload, optionally writing it.
 Result<PackageInfo> check_package(const std::filesystem::path& package, const TrustStore& trust,
                                   DiskWriter* writer, std::string_view expected_manifest_sha256) {
@@ -350,34 +370,30 @@ Result<PackageInfo> check_package(const std::filesystem::path& package, const Tr
   if (writer) {
     if (auto r = writer->create(); !r) return fail(r.error());
   }
-  PayloadCheck check(p.manifest);
-  for (;;) {
-    struct archive_entry* entry = nullptr;
-    int r = archive_read_next_header(p.in.get(), &entry);
-    if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) return fail(p.read_error("payload"));
-    auto rel = check.admit(entry);
-    if (!rel) return fail(rel.error());
-    const ManifestFile* f = check.file(*rel);
-    Sha256 hash;
-    if (writer) {
-      std::uint32_t mode = f ? f->mode : 0777;
-      auto sink = [&hash](const void* data, std::size_t size) { hash.update(data, size); };
-      auto written = writer->write(p.in.get(), entry, *rel, mode, sink);
-      if (!written) return fail(written.error());
-      if (f && *written != f->size) {
-        return fail("package.payload_size_mismatch", "file size differs from the manifest",
-                    f->path);
-      }
-    } else if (f) {
-      if (auto h = hash_entry_data(p, *f, hash); !h) return fail(h.error());
-    }
-    if (f && hash.hex_digest() != f->sha256) {
-      return fail("package.payload_hash_mismatch",
-                  "file content does not match the signed manifest", f->path);
-    }
-  }
-  if (auto r = check.all_present(); !r) return fail(r.error());
+  auto each = for_each_payload_entry(
+      p,
+      [&](struct archive_entry* entry, const std::string& rel,
+          const ManifestFile* f) -> Result<void> {
+        Sha256 hash;
+        if (writer) {
+          std::uint32_t mode = f ? f->mode : 0777;
+          auto sink = [&hash](const void* data, std::size_t size) { hash.update(data, size); };
+          auto written = writer->write(p.in.get(), entry, rel, mode, sink);
+          if (!written) return fail(written.error());
+          if (f && *written != f->size) {
+            return fail("package.payload_size_mismatch", "file size differs from the manifest",
+                        f->path);
+          }
+        } else if (f) {
+          if (auto h = hash_entry_data(p, *f, hash); !h) return fail(h.error());
+        }
+        if (f && hash.hex_digest() != f->sha256) {
+          return fail("package.payload_hash_mismatch",
+                      "file content does not match the signed manifest", f->path);
+        }
+        return ok();
+      });
+  if (!each) return fail(each.error());
   if (writer) {
     if (auto r = writer->finish(); !r) return fail(r.error());
   }
@@ -599,17 +615,11 @@ Result<PackageInfo> sign_package(const std::filesystem::path& package, const Pri
     return fail(r.error());
   }
   // Structure only: signing copies the payload as it is; verification checks its bytes.
-  PayloadCheck check(p.manifest);
-  for (;;) {
-    struct archive_entry* entry = nullptr;
-    int r = archive_read_next_header(p.in.get(), &entry);
-    if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) return fail(p.read_error("payload"));
-    auto rel = check.admit(entry);
-    if (!rel) return fail(rel.error());
-    if (auto c = w.copy_entry(p.in.get(), entry, *rel); !c) return fail(c.error());
-  }
-  if (auto r = check.all_present(); !r) return fail(r.error());
+  auto copied = for_each_payload_entry(
+      p, [&](struct archive_entry* entry, const std::string& rel, const ManifestFile*) {
+        return w.copy_entry(p.in.get(), entry, rel);
+      });
+  if (!copied) return fail(copied.error());
   if (auto r = w.commit(); !r) return fail(r.error());
   return inspect_package(package);
 }
