@@ -235,7 +235,9 @@ Result<void> check_signatures(const OpenPackage& p, const TrustStore& trust) {
   if (trusted < trust.threshold) {
     return fail("package.signature_untrusted",
                 "package has " + std::to_string(trusted) + " valid trusted signature(s), " +
-                    std::to_string(trust.threshold) + " required",
+                    std::to_string(trust.threshold) +
+                    " required; sign it with a publisher key listed in trust.json "
+                    "('relman pkg sign PACKAGE --key KEY')",
                 p.manifest.name + " " + p.manifest.version);
   }
   return ok();
