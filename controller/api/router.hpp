@@ -1,43 +1,23 @@
 // The REST API (/api/v1/...): plain requests in, plain responses out. No Beast types here;
 // api/http_server.cpp does the wire. handle() blocks (store, hashing): call it on the
 // blocking pool. Errors are {"error": {"code": ..., "message": ...}} with a 4xx/5xx status.
+// The routes themselves are registered per domain in api/routes_*.cpp.
 #pragma once
 
-#include <cstdint>
-#include <filesystem>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "certs/tls_context.hpp"
+#include "controller/api/api_call.hpp"
+#include "controller/api/responses.hpp"
+#include "controller/api/route_table.hpp"
 #include "controller/config.hpp"
 #include "controller/dml/dml.hpp"
 #include "controller/gateway/agent_gateway.hpp"
 #include "controller/store/store.hpp"
 
 namespace relman::controller {
-
-struct ApiRequest {
-  std::string method;
-  std::string target;                          // path and query
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-  std::filesystem::path body_file;        // the streamed upload, for upload routes
-  std::optional<pki::PeerIdentity> peer;  // the verified client certificate, if any
-};
-
-struct ApiResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::map<std::string, std::string> headers;
-  // When set, the body is this byte range of the file (streamed by the server).
-  std::filesystem::path file;
-  std::uint64_t file_offset = 0;
-  std::uint64_t file_length = 0;
-};
-
-ApiResponse error_response(int status, const std::string& code, const std::string& message);
 
 class Router {
  public:
@@ -48,6 +28,9 @@ class Router {
   // Checks the bearer token before an upload body is read; the error response otherwise.
   std::optional<ApiResponse> preauthorize(const ApiRequest& header_only);
   ApiResponse handle(const ApiRequest& req);
+
+  // Every route served (method, pattern under /api/v1): for docs and the OpenAPI check.
+  std::vector<RouteInfo> routes() const;
 
  private:
   struct Impl;

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <random>
 
-#include "tests/support/temp_dir.hpp"
 #include "tests/support/tar_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace relman::packaging {
 namespace {
@@ -95,7 +95,7 @@ TEST_F(SecureExtract, RefusesAnExistingDestination) {
 
 TEST_F(SecureExtract, RefusesParentReference) {
   expect_refused({tar_file("ok", "fine"), tar_file("../x", "evil")}, "extract.parent_reference");
-  EXPECT_FALSE(fs::exists(dir_.path().parent_path() / "x"));
+  EXPECT_FALSE(fs::exists(dir_ / "x"));  // where "../x" from dest/ would land
 }
 
 TEST_F(SecureExtract, RefusesAbsolutePathAndWritesNothingThere) {

@@ -1,0 +1,64 @@
+#include "controller/api/responses.hpp"
+
+#include <charconv>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+namespace relman::controller {
+using nlohmann::json;
+
+ApiResponse json_response(int status, const json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+ApiResponse error_response(int status, const std::string& code, const std::string& message) {
+  return json_response(status, json{{"error", {{"code", code}, {"message", message}}}});
+}
+
+int status_for(const Error& e) {
+  const std::string& c = e.code;
+  auto starts = [&](std::string_view p) { return c.starts_with(p); };
+  auto ends = [&](std::string_view s) { return c.ends_with(s); };
+  if (c == "auth.forbidden") return 403;
+  if (ends(".not_found")) return 404;
+  if (ends(".exists") || ends(".version_exists") || ends(".version_conflict") ||
+      ends(".illegal_transition") || ends(".conflict")) {
+    return 409;
+  }
+  if (starts("protocol.") || starts("package.") || starts("manifest.") || starts("request.") ||
+      starts("extract.") || starts("version.")) {
+    return 400;
+  }
+  return 500;
+}
+
+ApiResponse from_error(const Error& e) {
+  int status = status_for(e);
+  if (status >= 500) spdlog::error("API: {}", e.describe());
+  json body{{"error", {{"code", e.code}, {"message", e.message}}}};
+  if (!e.context.empty()) body["error"]["context"] = e.context;
+  return json_response(status, body);
+}
+
+ApiResponse method_not_allowed(const std::string& allowed) {
+  auto r = error_response(405, "request.method_not_allowed", "this route takes " + allowed);
+  r.headers["allow"] = allowed;
+  return r;
+}
+
+json page_json(const json& items, const Page& page) {
+  return json{{"items", items}, {"limit", page.limit}, {"offset", page.offset}};
+}
+
+std::optional<std::int64_t> parse_id(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace relman::controller

@@ -1,0 +1,28 @@
+// The REST API's routes, one registration function per domain (api/routes_<domain>.cpp).
+// A new domain adds a file and a line in Router's constructor.
+#pragma once
+
+#include "controller/api/route_table.hpp"
+#include "controller/config.hpp"
+#include "controller/dml/dml.hpp"
+#include "controller/gateway/agent_gateway.hpp"
+#include "controller/store/store.hpp"
+
+namespace relman::controller {
+
+// What handlers use; owned by the controller, outliving the router.
+struct ApiServices {
+  const ControllerConfig& config;
+  Store& store;
+  Dml& dml;
+  AgentGateway& gateway;
+};
+
+void add_session_routes(RouteTable& routes, ApiServices& services);     // health, auth/*
+void add_package_routes(RouteTable& routes, ApiServices& services);     // packages, agent/*
+void add_release_routes(RouteTable& routes, ApiServices& services);     // releases/*
+void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deployments/*
+void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
+void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
+
+}  // namespace relman::controller
