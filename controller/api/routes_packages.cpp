@@ -115,9 +115,9 @@ void add_package_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, to_json(**p));
   });
 
-  auto download = [&s](ApiCall& call) { return agent_package(s, call.req, call.params["sha"]); };
-  routes.add("GET", "/agent/packages/{sha}", Access::kAgent, download);
-  routes.add("HEAD", "/agent/packages/{sha}", Access::kAgent, download);
+  auto download = [&s](ApiCall& call) { return agent_package(s, call.req, call.params["sha256"]); };
+  routes.add("GET", "/agent/packages/{sha256}", Access::kAgent, download);
+  routes.add("HEAD", "/agent/packages/{sha256}", Access::kAgent, download);
 
   routes.add("GET", "/agent", Access::kPublic, [](ApiCall&) {
     return error_response(426, "agent.websocket_required",
