@@ -114,6 +114,25 @@ Result<std::shared_ptr<asio::ssl::context>> make_client_context(const ClientTlsF
   return context;
 }
 
+Result<std::shared_ptr<asio::ssl::context>> make_outbound_client_context(
+    const std::filesystem::path& ca_file) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* ctx = context->native_handle();
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return fail("pki.openssl", "cannot require TLS 1.2 or newer: " + openssl_reason());
+  }
+  if (ca_file.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      return fail("pki.read_failed",
+                  "cannot load the system's CA certificates: " + openssl_reason());
+    }
+  } else if (auto r = load_verify_ca(ctx, ca_file); !r) {
+    return fail(r.error());
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  return context;
+}
+
 void set_verify_host(SSL* ssl, const std::string& host) {
   std::string name = host;
   if (name.size() > 2 && name.front() == '[' && name.back() == ']') {

@@ -33,6 +33,11 @@ struct ClientTlsFiles {
 // set_verify_host), presents cert/key when given.
 Result<std::shared_ptr<asio::ssl::context>> make_client_context(const ClientTlsFiles& files);
 
+// Client context for services outside relman (webhook receivers): TLS 1.2 or newer, the
+// server verified against `ca_file`, or the system's trusted CAs when it is empty.
+Result<std::shared_ptr<asio::ssl::context>> make_outbound_client_context(
+    const std::filesystem::path& ca_file);
+
 // Enables hostname (or IP) verification for one connection.
 void set_verify_host(SSL* ssl, const std::string& host);
 

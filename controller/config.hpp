@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "controller/events/webhook.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
@@ -25,10 +26,12 @@ struct ControllerConfig {
   int threads = 0;                          // network threads; 0: one per core
   std::int64_t hello_timeout_seconds = 30;  // an agent must say hello this soon after connecting
   std::filesystem::path ready_file;         // optional: "<port>\n" written once listening
+  std::vector<WebhookConfig> webhooks;      // where events are POSTed (signed)
 
   std::filesystem::path database() const { return data_dir / "relman.db"; }
   std::filesystem::path dml_dir() const { return data_dir / "dml"; }
   std::filesystem::path upload_dir() const { return data_dir / "uploads"; }
+  std::filesystem::path webhook_dir() const { return data_dir / "webhooks"; }
 };
 
 // Errors: config.read_failed, config.invalid (context = key), protocol.* for types.

@@ -14,6 +14,8 @@
 #include "controller/auth/passwords.hpp"
 #include "controller/deploy/order_signer.hpp"
 #include "controller/dml/dml.hpp"
+#include "controller/events/audit_feed.hpp"
+#include "controller/events/webhook_dispatcher.hpp"
 #include "controller/gateway/agent_gateway.hpp"
 #include "controller/store/sqlite_store.hpp"
 #include "packaging/signing.hpp"
@@ -91,8 +93,15 @@ Result<void> run_controller(const ControllerConfig& config) {
   AgentGateway gateway(*store, signer, blocking,
                        std::chrono::seconds(config.hello_timeout_seconds));
   Router router(config, *store, dml, gateway);
-  HttpServer server(ioc, tls, router, gateway, blocking,
-                    HttpServerOptions{config.upload_dir(), {}});
+  EventBus events;
+  AuditFeed feed(*store, events);
+  RELMAN_CHECK(feed.start());
+  WebhookDispatcher webhooks(*store, config.webhooks, config.webhook_dir());
+  RELMAN_CHECK(webhooks.start());
+  HttpServerOptions server_options{config.upload_dir(), {}};
+  server_options.events = &events;
+  server_options.store = store.get();
+  HttpServer server(ioc, tls, router, gateway, blocking, server_options);
   RELMAN_TRY(port, server.listen(config.listen, config.port));
   server.start();
   spdlog::info("relman-controller listening on https://{}:{} (data in {})", config.listen, port,

@@ -1,6 +1,8 @@
 // Beast lives here (server side: HTTP and WebSocket over TLS).
 #include "controller/api/http_server.hpp"
 
+#include <atomic>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,8 +14,10 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "certs/tls_context.hpp"
+#include "controller/api/target.hpp"
 #include "controller/auth/passwords.hpp"
 #include "controller/blocking.hpp"
+#include "controller/events/event_stream.hpp"
 #include "protocol/http_headers.hpp"
 #include "protocol/json_limits.hpp"
 
@@ -31,6 +35,8 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(15);
 constexpr auto kRequestTimeout = std::chrono::seconds(60);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::uint64_t kMaxDrainBytes = 16 << 20;
+constexpr auto kEventPoll = std::chrono::milliseconds(200);
+constexpr auto kEventKeepAlive = std::chrono::seconds(15);
 
 std::string ssl_reason(const boost::system::error_code& ec) {
   if (ec.category() == asio::error::get_ssl_category()) {
@@ -168,6 +174,79 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   asio::thread_pool& blocking;
   HttpServerOptions options;
   tcp::acceptor acceptor;
+  std::atomic<std::size_t> event_streams{0};
+  std::atomic<bool> stopping{false};
+
+  // Streams events until the client goes away or a write fails: the backlog after the
+  // client's Last-Event-ID first, then new events, with a comment line as keep-alive so that
+  // dead peers are noticed. The connection is not reused afterwards.
+  awaitable<void> serve_event_stream(TlsStream& stream, const ApiRequest& req) {
+    boost::system::error_code ec;
+    auto refused = co_await run_blocking(blocking, [&] { return router.preauthorize(req); });
+    if (refused) {
+      co_await write_response(stream, *refused, false, false);
+      co_return;
+    }
+    auto target = parse_target(req.target);
+    auto parsed = parse_event_stream_request(
+        req.headers, target ? target->query : std::map<std::string, std::string>{});
+    if (!parsed) {
+      const ApiResponse refusal = from_error(parsed.error());
+      co_await write_response(stream, refusal, false, false);
+      co_return;
+    }
+    if (!options.events || !options.store) {
+      const ApiResponse refusal =
+          error_response(404, "request.not_found", "this server has no event stream");
+      co_await write_response(stream, refusal, false, false);
+      co_return;
+    }
+    if (event_streams.fetch_add(1) >= options.max_event_streams) {
+      event_streams.fetch_sub(1);
+      const ApiResponse refusal = error_response(503, "events.too_many_streams",
+                                                 "too many event-stream readers; retry later");
+      co_await write_response(stream, refusal, false, false);
+      co_return;
+    }
+    struct Release {
+      std::atomic<std::size_t>& n;
+      ~Release() { n.fetch_sub(1); }
+    } release{event_streams};
+
+    EventStream events(*options.store, *options.events, std::move(*parsed));
+    http::response<http::empty_body> r{http::status::ok, 11};
+    r.set(http::field::content_type, "text/event-stream");
+    r.set(http::field::cache_control, "no-store");
+    r.set("X-Content-Type-Options", "nosniff");
+    r.keep_alive(false);  // the body ends when the connection does
+    http::response_serializer<http::empty_body> sr{r};
+    beast::get_lowest_layer(stream).expires_after(kRequestTimeout);
+    co_await http::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+    std::string frames = "retry: 3000\n\n";
+    asio::steady_timer timer(stream.get_executor());
+    auto quiet_since = std::chrono::steady_clock::now();
+    while (!ec) {
+      if (!frames.empty()) {
+        beast::get_lowest_layer(stream).expires_after(kRequestTimeout);
+        co_await asio::async_write(stream, asio::buffer(frames),
+                                   asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        quiet_since = std::chrono::steady_clock::now();
+      }
+      timer.expires_after(kEventPoll);
+      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (ec || stopping) break;
+      auto next = co_await run_blocking(blocking, [&] { return events.next(); });
+      if (!next) {
+        spdlog::info("event stream reader ended: {}", next.error().describe());
+        break;
+      }
+      frames = std::move(*next);
+      if (frames.empty() && std::chrono::steady_clock::now() - quiet_since > kEventKeepAlive) {
+        frames = ": keep-alive\n\n";
+      }
+    }
+  }
 
   awaitable<void> accept_loop() {
     auto self = shared_from_this();
@@ -269,6 +348,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
         auto channel = std::make_shared<BeastAgentChannel>(std::move(ws));
         co_await gateway.serve(channel, peer->common_name);
         co_return;
+      }
+
+      if (router.is_event_stream(req)) {
+        co_await serve_event_stream(stream, req);
+        break;
       }
 
       ApiResponse res;
@@ -381,6 +465,7 @@ void HttpServer::start() {
 }
 
 void HttpServer::stop() {
+  impl_->stopping = true;
   asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
     boost::system::error_code ec;
     impl->acceptor.close(ec);

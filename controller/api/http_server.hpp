@@ -9,6 +9,7 @@
 #include <string>
 
 #include "controller/api/router.hpp"
+#include "controller/events/event_bus.hpp"
 #include "controller/gateway/agent_gateway.hpp"
 #include "protocol/asio.hpp"
 #include "protocol/error.hpp"
@@ -18,6 +19,10 @@ namespace relman::controller {
 struct HttpServerOptions {
   std::filesystem::path upload_dir;  // where upload bodies are streamed
   std::filesystem::path static_dir;  // web console files; empty: none
+  // The event stream (GET /api/v1/events, text/event-stream); null: JSON pages only.
+  EventBus* events = nullptr;
+  Store* store = nullptr;
+  std::size_t max_event_streams = 256;  // more readers at once are refused with 503
 };
 
 class HttpServer {

@@ -25,7 +25,11 @@ class Router {
 
   // Routes whose body is streamed to a file (package upload) instead of held in memory.
   bool is_upload(const std::string& method, const std::string& target) const;
-  // Checks the bearer token before an upload body is read; the error response otherwise.
+  // GET /api/v1/events asking for text/event-stream: the server streams it (EventStream)
+  // after preauthorize(); the route table answers the same path with JSON pages.
+  bool is_event_stream(const ApiRequest& header_only) const;
+  // Checks the bearer token before an upload body is read or a stream starts; the error
+  // response otherwise.
   std::optional<ApiResponse> preauthorize(const ApiRequest& header_only);
   ApiResponse handle(const ApiRequest& req);
 

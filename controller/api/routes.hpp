@@ -24,5 +24,6 @@ void add_release_routes(RouteTable& routes, ApiServices& services);     // relea
 void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deployments/*
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
+void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
 
 }  // namespace relman::controller

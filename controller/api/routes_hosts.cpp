@@ -25,7 +25,18 @@ void add_host_routes(RouteTable& routes, ApiServices& s) {
 
 void add_audit_routes(RouteTable& routes, ApiServices& s) {
   routes.add("GET", "/audit", Access::kUser, [&s](ApiCall& call) {
-    auto entries = s.store.list_audit(call.page);
+    AuditQuery query;
+    for (auto [name, field] :
+         {std::pair{"actor", &query.actor}, std::pair{"object_type", &query.object_type},
+          std::pair{"object_id", &query.object_id}, std::pair{"action", &query.action_prefix}}) {
+      auto it = call.query.find(name);
+      if (it == call.query.end()) continue;
+      if (it->second.size() > 200) {
+        return from_error(Error{"request.invalid_query", "at most 200 characters", name});
+      }
+      *field = it->second;
+    }
+    auto entries = s.store.list_audit(query, call.page);
     if (!entries) return from_error(entries.error());
     json items = json::array();
     for (const auto& e : *entries) items.push_back(to_json(e));

@@ -105,6 +105,14 @@ struct AuditEntry {
   std::string detail_json;
 };
 
+// Narrows the audit log; empty fields match everything.
+struct AuditQuery {
+  std::string actor;
+  std::string object_type;
+  std::string object_id;
+  std::string action_prefix;  // "release." matches every release action
+};
+
 struct Page {
   std::int64_t limit = 50;  // 1..500
   std::int64_t offset = 0;

@@ -651,11 +651,9 @@ Result<std::optional<HostRecord>> SqliteStore::get_host(const std::string& agent
   return std::optional<HostRecord>(read_host(st));
 }
 
-Result<std::vector<AuditEntry>> SqliteStore::list_audit(const Page& page) {
-  Lock lock(mu_);
-  RELMAN_TRY(st, db_.prepare("SELECT id, at, actor, action, object_type, object_id, detail_json "
-                             "FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?"));
-  st.bind(1, clamp_limit(page.limit)).bind(2, page.offset);
+namespace {
+
+Result<std::vector<AuditEntry>> read_audit(Statement& st) {
   std::vector<AuditEntry> out;
   for (;;) {
     RELMAN_TRY(row, st.step());
@@ -664,6 +662,38 @@ Result<std::vector<AuditEntry>> SqliteStore::list_audit(const Page& page) {
                              st.text(5), st.text(6)});
   }
   return out;
+}
+
+constexpr const char* kAuditColumns =
+    "SELECT id, at, actor, action, object_type, object_id, detail_json FROM audit_log ";
+
+}  // namespace
+
+Result<std::vector<AuditEntry>> SqliteStore::list_audit(const AuditQuery& query, const Page& page) {
+  Lock lock(mu_);
+  // Each condition is skipped when its parameter is empty; the action prefix is matched
+  // with substr so that '%' and '_' in it are not LIKE wildcards.
+  RELMAN_TRY(st, db_.prepare(std::string(kAuditColumns) +
+                             "WHERE (? = '' OR actor = ?) AND (? = '' OR object_type = ?) "
+                             "AND (? = '' OR object_id = ?) "
+                             "AND (? = '' OR substr(action, 1, length(?)) = ?) "
+                             "ORDER BY id DESC LIMIT ? OFFSET ?"));
+  int i = 0;
+  for (const auto* v :
+       {&query.actor, &query.actor, &query.object_type, &query.object_type, &query.object_id,
+        &query.object_id, &query.action_prefix, &query.action_prefix, &query.action_prefix}) {
+    st.bind(++i, *v);
+  }
+  st.bind(++i, clamp_limit(page.limit)).bind(++i, page.offset);
+  return read_audit(st);
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::list_audit_after(std::int64_t after_id,
+                                                              std::int64_t limit) {
+  Lock lock(mu_);
+  RELMAN_TRY(st, db_.prepare(std::string(kAuditColumns) + "WHERE id > ? ORDER BY id LIMIT ?"));
+  st.bind(1, after_id).bind(2, clamp_limit(limit));
+  return read_audit(st);
 }
 
 }  // namespace relman::controller

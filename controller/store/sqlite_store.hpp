@@ -67,7 +67,9 @@ class SqliteStore final : public Store {
   Result<std::vector<HostRecord>> list_hosts(const Page& page) override;
   Result<std::optional<HostRecord>> get_host(const std::string& agent_id) override;
 
-  Result<std::vector<AuditEntry>> list_audit(const Page& page) override;
+  Result<std::vector<AuditEntry>> list_audit(const AuditQuery& query, const Page& page) override;
+  Result<std::vector<AuditEntry>> list_audit_after(std::int64_t after_id,
+                                                   std::int64_t limit) override;
 
  private:
   explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}

@@ -89,8 +89,11 @@ class Store {
   virtual Result<std::vector<HostRecord>> list_hosts(const Page& page) = 0;
   virtual Result<std::optional<HostRecord>> get_host(const std::string& agent_id) = 0;
 
-  // Audit log: append-only; the API reads it.
-  virtual Result<std::vector<AuditEntry>> list_audit(const Page& page) = 0;
+  // Audit log: append-only; the API reads it. Newest first, narrowed by `query`.
+  virtual Result<std::vector<AuditEntry>> list_audit(const AuditQuery& query, const Page& page) = 0;
+  // Entries with id > after_id, oldest first, at most `limit` (1..500): the event stream.
+  virtual Result<std::vector<AuditEntry>> list_audit_after(std::int64_t after_id,
+                                                           std::int64_t limit) = 0;
 };
 
 }  // namespace relman::controller

@@ -149,7 +149,7 @@ TEST_F(SqliteStoreTest, DeploymentStatusIsDerivedFromTargets) {
 
 TEST_F(SqliteStoreTest, AuditLogCannotBeChangedOrDeleted) {
   ASSERT_TRUE(store->create_release("audited", "", "alice"));
-  auto entries = store->list_audit(Page{});
+  auto entries = store->list_audit(AuditQuery{}, Page{});
   ASSERT_TRUE(entries);
   ASSERT_FALSE(entries->empty());
   EXPECT_EQ(entries->front().action, "release.create");
@@ -164,6 +164,45 @@ TEST_F(SqliteStoreTest, AuditLogCannotBeChangedOrDeleted) {
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_log", nullptr, nullptr, &err), SQLITE_OK);
   sqlite3_free(err);
   sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, AuditLogIsQueryablePerObjectActorAndAction) {
+  auto r1 = store->create_release("one", "", "alice");
+  auto r2 = store->create_release("two", "", "bob");
+  ASSERT_TRUE(r1 && r2);
+  auto by_bob = store->list_audit(AuditQuery{.actor = "bob"}, Page{});
+  ASSERT_TRUE(by_bob);
+  ASSERT_EQ(by_bob->size(), 1u);
+  EXPECT_EQ(by_bob->front().object_id, std::to_string(r2->id));
+
+  auto of_r1 = store->list_audit(
+      AuditQuery{.object_type = "release", .object_id = std::to_string(r1->id)}, Page{});
+  ASSERT_TRUE(of_r1);
+  ASSERT_EQ(of_r1->size(), 1u);
+  EXPECT_EQ(of_r1->front().actor, "alice");
+
+  auto releases = store->list_audit(AuditQuery{.action_prefix = "release."}, Page{});
+  ASSERT_TRUE(releases);
+  EXPECT_EQ(releases->size(), 2u);
+  // '%' is not a wildcard in the prefix.
+  auto none = store->list_audit(AuditQuery{.action_prefix = "%"}, Page{});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(SqliteStoreTest, AuditAfterAnIdIsOldestFirstAndBounded) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->create_release("r", "", "alice"));
+  auto all = store->list_audit_after(0, 500);
+  ASSERT_TRUE(all);
+  ASSERT_GE(all->size(), 5u);
+  for (std::size_t i = 1; i < all->size(); ++i) EXPECT_LT((*all)[i - 1].id, (*all)[i].id);
+  auto rest = store->list_audit_after((*all)[1].id, 2);
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ(rest->front().id, (*all)[2].id);
+  auto nothing = store->list_audit_after(all->back().id, 10);
+  ASSERT_TRUE(nothing);
+  EXPECT_TRUE(nothing->empty());
 }
 
 TEST_F(SqliteStoreTest, SessionsExpire) {

@@ -1,0 +1,32 @@
+// GET /events as JSON pages, for clients that poll instead of holding a stream open. The
+// stream itself (Accept: text/event-stream) is served by the HTTP server with EventStream.
+#include <nlohmann/json.hpp>
+
+#include "controller/api/responses.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/events/event_stream.hpp"
+
+namespace relman::controller {
+
+using nlohmann::json;
+
+void add_event_routes(RouteTable& routes, ApiServices& s) {
+  routes.add("GET", "/events", Access::kUser, [&s](ApiCall& call) {
+    auto request = parse_event_stream_request({}, call.query);
+    if (!request) return from_error(request.error());
+    const std::int64_t after = std::max<std::int64_t>(request->after_id, 0);
+    auto entries = s.store.list_audit_after(after, call.page.limit);
+    if (!entries) return from_error(entries.error());
+    json items = json::array();
+    std::int64_t last = after;
+    for (const auto& entry : *entries) {
+      auto event = event_from_audit(entry);
+      if (request->filter.matches(event.type)) items.push_back(to_json(event));
+      last = event.id;
+    }
+    // last_id covers entries skipped by the filter too: the next page starts after it.
+    return json_response(200, json{{"items", items}, {"last_id", last}});
+  });
+}
+
+}  // namespace relman::controller
