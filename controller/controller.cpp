@@ -17,7 +17,7 @@
 #include "controller/events/audit_feed.hpp"
 #include "controller/events/webhook_dispatcher.hpp"
 #include "controller/gateway/agent_gateway.hpp"
-#include "controller/store/sqlite_store.hpp"
+#include "controller/store/sql_store.hpp"
 #include "packaging/signing.hpp"
 #include "packaging/trust.hpp"
 #include "protocol/clock.hpp"
@@ -68,7 +68,7 @@ Result<void> ensure_admin(Store& store, const ControllerConfig& config) {
 Result<void> run_controller(const ControllerConfig& config) {
   RELMAN_CHECK(make_private_dir(config.data_dir));
   RELMAN_CHECK(make_private_dir(config.upload_dir()));
-  RELMAN_TRY(store, SqliteStore::open(config.database()));
+  RELMAN_TRY(store, SqlStore::open_sqlite(config.database()));
   RELMAN_CHECK(store->mark_all_hosts_disconnected());
   RELMAN_CHECK(ensure_admin(*store, config));
   RELMAN_TRY(trust, packaging::load_trust_store(config.trust_file));

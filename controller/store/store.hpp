@@ -1,6 +1,6 @@
 // The controller's one persistence interface. Every mutating call is one transaction and
-// appends its audit entry in that same transaction. Implementations: SqliteStore (default);
-// PostgresStore comes with issue #3. Calls block: run them off the network threads.
+// appends its audit entry in that same transaction. Implemented by SqlStore over the portable
+// SQL layer (controller/store/README.md). Calls block: run them off the network threads.
 #pragma once
 
 #include <optional>

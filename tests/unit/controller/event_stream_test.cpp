@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/events/audit_feed.hpp"
-#include "controller/store/sqlite_store.hpp"
+#include "controller/store/sql_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace relman::controller {
@@ -89,7 +89,7 @@ TEST(EventStreamRequestTest, ReadsLastEventIdAfterAndTypes) {
 class EventStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = SqliteStore::open(tmp / "relman.db");
+    auto s = SqlStore::open_sqlite(tmp / "relman.db");
     ASSERT_TRUE(s) << s.error().describe();
     store = std::move(*s);
   }
@@ -100,7 +100,7 @@ class EventStreamTest : public ::testing::Test {
   }
 
   test::TempDir tmp;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<SqlStore> store;
   EventBus bus;
 };
 

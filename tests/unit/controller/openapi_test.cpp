@@ -10,7 +10,7 @@
 
 #include "controller/api/router.hpp"
 #include "controller/deploy/order_signer.hpp"
-#include "controller/store/sqlite_store.hpp"
+#include "controller/store/sql_store.hpp"
 #include "packaging/signing.hpp"
 #include "protocol/asio.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -106,7 +106,7 @@ std::set<std::string> documented_operations(YamlDoc& doc, std::vector<std::strin
 class OpenApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = SqliteStore::open(tmp / "relman.db");
+    auto s = SqlStore::open_sqlite(tmp / "relman.db");
     ASSERT_TRUE(s) << s.error().describe();
     store = std::move(*s);
     dml = std::make_unique<Dml>(tmp / "dml", packaging::TrustStore{}, *store);
@@ -117,7 +117,7 @@ class OpenApiTest : public ::testing::Test {
   }
 
   test::TempDir tmp;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<SqlStore> store;
   std::unique_ptr<Dml> dml;
   std::unique_ptr<OrderSigner> signer;
   asio::thread_pool blocking{1};

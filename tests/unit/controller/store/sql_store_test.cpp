@@ -1,22 +1,33 @@
-// SqliteStore on a real file: migrations, the order lifecycle rules, and the audit log's
-// append-only guarantee.
-#include "controller/store/sqlite_store.hpp"
+// SqlStore on a real database of each backend: migrations, the order lifecycle rules, and the
+// audit log's append-only guarantee.
+#include "controller/store/sql_store.hpp"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
+#include "controller/store/sql/sqlite_connection.hpp"
 #include "protocol/clock.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace relman::controller {
 namespace {
 
-class SqliteStoreTest : public ::testing::Test {
+class SqlStoreTest : public ::testing::TestWithParam<sql::Dialect> {
  protected:
   void SetUp() override {
-    auto s = SqliteStore::open(tmp / "relman.db");
+    auto s = open_store();
     ASSERT_TRUE(s) << s.error().describe();
     store = std::move(*s);
+  }
+
+  Result<std::unique_ptr<SqlStore>> open_store() {
+    return SqlStore::open_sqlite(tmp / "relman.db");
+  }
+
+  // A connection of our own to the store's database, past the Store interface.
+  std::unique_ptr<sql::Connection> raw() {
+    auto c = sql::open_sqlite(tmp / "relman.db");
+    EXPECT_TRUE(c) << c.error().describe();
+    return c ? std::move(*c) : nullptr;
   }
 
   PackageRecord package(const std::string& version, const std::string& sha) {
@@ -47,14 +58,14 @@ class SqliteStoreTest : public ::testing::Test {
   }
 
   relman::test::TempDir tmp{"relman-store"};
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<SqlStore> store;
   int counter = 0;
 };
 
-TEST_F(SqliteStoreTest, ReopeningAppliesNoMigrationTwice) {
+TEST_P(SqlStoreTest, ReopeningAppliesNoMigrationTwice) {
   ASSERT_TRUE(store->create_release("kept", "", "alice"));
   store.reset();
-  auto again = SqliteStore::open(tmp / "relman.db");
+  auto again = open_store();
   ASSERT_TRUE(again) << again.error().describe();
   auto list = (*again)->list_releases(Page{});
   ASSERT_TRUE(list);
@@ -62,20 +73,18 @@ TEST_F(SqliteStoreTest, ReopeningAppliesNoMigrationTwice) {
   EXPECT_EQ((*list)[0].number, "REL-000001");
 }
 
-TEST_F(SqliteStoreTest, RefusesADatabaseFromANewerRelman) {
+TEST_P(SqlStoreTest, RefusesADatabaseFromANewerRelman) {
   store.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((tmp / "relman.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "INSERT INTO schema_migrations VALUES(999, 0)", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
-  auto again = SqliteStore::open(tmp / "relman.db");
+  auto db = raw();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->exec("INSERT INTO schema_migrations VALUES(999, 0)"));
+  db.reset();
+  auto again = open_store();
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, "store.schema_too_new");
 }
 
-TEST_F(SqliteStoreTest, PackageVersionsAreImmutable) {
+TEST_P(SqlStoreTest, PackageVersionsAreImmutable) {
   auto first = package("1.0.0", std::string(64, 'a'));
   auto same = store->insert_package(first, "bob");
   ASSERT_TRUE(same);
@@ -87,7 +96,7 @@ TEST_F(SqliteStoreTest, PackageVersionsAreImmutable) {
   EXPECT_EQ(clash.error().code, "dml.version_exists");
 }
 
-TEST_F(SqliteStoreTest, OrderLifecycleAcceptsResultsOnlyFromItsHost) {
+TEST_P(SqlStoreTest, OrderLifecycleAcceptsResultsOnlyFromItsHost) {
   auto d = deployment({"web-01", "web-02"});
   EXPECT_EQ(d.status(), "pending");
   auto deliveries = store->open_deliveries("web-01");
@@ -116,7 +125,7 @@ TEST_F(SqliteStoreTest, OrderLifecycleAcceptsResultsOnlyFromItsHost) {
   EXPECT_TRUE(store->open_deliveries("web-01")->empty());
 }
 
-TEST_F(SqliteStoreTest, PendingTargetsFailWhenTheDeadlinePasses) {
+TEST_P(SqlStoreTest, PendingTargetsFailWhenTheDeadlinePasses) {
   auto rel = store->create_release("r", "", "alice");
   auto pkg = package("2.0.0", std::string(64, 'c'));
   auto d = store->create_deployment(rel->id, pkg.id, {"gone-01", "live-01"}, 1000, false, "alice");
@@ -135,7 +144,7 @@ TEST_F(SqliteStoreTest, PendingTargetsFailWhenTheDeadlinePasses) {
   EXPECT_EQ((*after)->targets[1].status, "sent");
 }
 
-TEST_F(SqliteStoreTest, DeploymentStatusIsDerivedFromTargets) {
+TEST_P(SqlStoreTest, DeploymentStatusIsDerivedFromTargets) {
   DeploymentRecord d;
   d.targets = {TargetRecord{}, TargetRecord{}};
   d.targets[0].status = "succeeded";
@@ -147,7 +156,7 @@ TEST_F(SqliteStoreTest, DeploymentStatusIsDerivedFromTargets) {
   EXPECT_EQ(d.status(), "succeeded");
 }
 
-TEST_F(SqliteStoreTest, AuditLogCannotBeChangedOrDeleted) {
+TEST_P(SqlStoreTest, AuditLogCannotBeChangedOrDeleted) {
   ASSERT_TRUE(store->create_release("audited", "", "alice"));
   auto entries = store->list_audit(AuditQuery{}, Page{});
   ASSERT_TRUE(entries);
@@ -155,18 +164,18 @@ TEST_F(SqliteStoreTest, AuditLogCannotBeChangedOrDeleted) {
   EXPECT_EQ(entries->front().action, "release.create");
   EXPECT_EQ(entries->front().actor, "alice");
   store.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((tmp / "relman.db").c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_NE(sqlite3_exec(db, "UPDATE audit_log SET actor = 'mallory'", nullptr, nullptr, &err),
-            SQLITE_OK);
-  sqlite3_free(err);
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_log", nullptr, nullptr, &err), SQLITE_OK);
-  sqlite3_free(err);
-  sqlite3_close(db);
+  auto db = raw();
+  ASSERT_TRUE(db);
+  auto update = db->exec("UPDATE audit_log SET actor = 'mallory'");
+  ASSERT_FALSE(update);
+  EXPECT_NE(update.error().message.find("append-only"), std::string::npos)
+      << update.error().describe();
+  auto del = db->exec("DELETE FROM audit_log");
+  ASSERT_FALSE(del);
+  EXPECT_NE(del.error().message.find("append-only"), std::string::npos) << del.error().describe();
 }
 
-TEST_F(SqliteStoreTest, AuditLogIsQueryablePerObjectActorAndAction) {
+TEST_P(SqlStoreTest, AuditLogIsQueryablePerObjectActorAndAction) {
   auto r1 = store->create_release("one", "", "alice");
   auto r2 = store->create_release("two", "", "bob");
   ASSERT_TRUE(r1 && r2);
@@ -190,7 +199,7 @@ TEST_F(SqliteStoreTest, AuditLogIsQueryablePerObjectActorAndAction) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(SqliteStoreTest, AuditAfterAnIdIsOldestFirstAndBounded) {
+TEST_P(SqlStoreTest, AuditAfterAnIdIsOldestFirstAndBounded) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->create_release("r", "", "alice"));
   auto all = store->list_audit_after(0, 500);
   ASSERT_TRUE(all);
@@ -205,7 +214,7 @@ TEST_F(SqliteStoreTest, AuditAfterAnIdIsOldestFirstAndBounded) {
   EXPECT_TRUE(nothing->empty());
 }
 
-TEST_F(SqliteStoreTest, SessionsExpire) {
+TEST_P(SqlStoreTest, SessionsExpire) {
   auto user = store->create_user("carol", "hash", "admin", "test");
   ASSERT_TRUE(user);
   const auto expires = relman::unix_seconds() + 600;
@@ -220,6 +229,11 @@ TEST_F(SqliteStoreTest, SessionsExpire) {
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, "user.exists");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SqlStoreTest, ::testing::Values(sql::Dialect::sqlite),
+                         [](const auto& info) {
+                           return std::string(sql::dialect_name(info.param));
+                         });
 
 }  // namespace
 }  // namespace relman::controller

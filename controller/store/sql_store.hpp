@@ -1,20 +1,26 @@
-// Store on one SQLite file (WAL). One connection, serialised by a mutex: SQLite allows one
-// writer at a time anyway, and every call already runs on the blocking pool.
+// The Store over the portable SQL layer (controller/store/sql/): one implementation for SQLite
+// and PostgreSQL. Its methods live in one .cpp file per domain (sql_store_<domain>.cpp); a new
+// domain adds a migration (controller/store/migrations/) and such a file.
 #pragma once
 
 #include <filesystem>
-#include <mutex>
+#include <memory>
 
-#include "controller/store/sqlite_db.hpp"
+#include "controller/store/sql/pool.hpp"
 #include "controller/store/store.hpp"
 
 namespace relman::controller {
 
-class SqliteStore final : public Store {
+class SqlStore final : public Store {
  public:
-  // Opens the file and applies migrations.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& file);
+  // Applies the migrations to the pool's database, then serves from the pool.
+  static Result<std::unique_ptr<SqlStore>> open(std::unique_ptr<sql::Pool> pool);
+  // SQLite on one file: a pool of one connection (SQLite has one writer at a time anyway).
+  static Result<std::unique_ptr<SqlStore>> open_sqlite(const std::filesystem::path& file);
 
+  sql::Dialect dialect() const { return pool_->dialect(); }
+
+  // Users and sessions (sql_store_users.cpp).
   Result<std::int64_t> count_users() override;
   Result<User> create_user(const std::string& username, const std::string& password_hash,
                            const std::string& role, const std::string& actor) override;
@@ -25,6 +31,7 @@ class SqliteStore final : public Store {
                                                 std::int64_t now) override;
   Result<void> delete_session(const std::string& token_hash) override;
 
+  // DML (sql_store_packages.cpp).
   Result<PackageRecord> insert_package(const PackageRecord& p, const std::string& actor) override;
   Result<std::optional<PackageRecord>> get_package(std::int64_t id) override;
   Result<std::optional<PackageRecord>> find_package_by_sha256(const std::string& sha) override;
@@ -32,11 +39,13 @@ class SqliteStore final : public Store {
                                                     const std::string& version) override;
   Result<std::vector<PackageRecord>> list_packages(const Page& page) override;
 
+  // Releases (sql_store_releases.cpp).
   Result<ReleaseRecord> create_release(const std::string& title, const std::string& description,
                                        const std::string& actor) override;
   Result<std::optional<ReleaseRecord>> get_release(std::int64_t id) override;
   Result<std::vector<ReleaseRecord>> list_releases(const Page& page) override;
 
+  // Deployments and targets (sql_store_deployments.cpp).
   Result<DeploymentRecord> create_deployment(std::int64_t release_id, std::int64_t package_id,
                                              const std::vector<std::string>& hosts,
                                              std::int64_t expires_at, bool allow_downgrade,
@@ -58,6 +67,7 @@ class SqliteStore final : public Store {
                              bool succeeded, const std::string& code, const std::string& message,
                              const std::string& installed_version, std::int64_t now) override;
 
+  // Hosts (sql_store_hosts.cpp).
   Result<void> host_connected(const std::string& agent_id, std::int64_t now) override;
   Result<void> host_disconnected(const std::string& agent_id, std::int64_t now) override;
   Result<void> mark_all_hosts_disconnected() override;
@@ -67,21 +77,14 @@ class SqliteStore final : public Store {
   Result<std::vector<HostRecord>> list_hosts(const Page& page) override;
   Result<std::optional<HostRecord>> get_host(const std::string& agent_id) override;
 
+  // Audit log (sql_store_audit.cpp).
   Result<std::vector<AuditEntry>> list_audit(const AuditQuery& query, const Page& page) override;
   Result<std::vector<AuditEntry>> list_audit_after(std::int64_t after_id,
                                                    std::int64_t limit) override;
 
  private:
-  explicit SqliteStore(sqlite::Database db) : db_(std::move(db)) {}
-  Result<void> audit(const std::string& actor, const std::string& action,
-                     const std::string& object_type, const std::string& object_id,
-                     const std::string& detail_json);
-  Result<std::vector<TargetRecord>> targets_of(std::int64_t deployment_id);
-  Result<std::optional<DeploymentRecord>> deployment_locked(std::int64_t id);
-  Result<std::optional<PackageRecord>> package_where(const char* where, const std::string& arg);
-
-  std::mutex mu_;
-  sqlite::Database db_;
+  explicit SqlStore(std::unique_ptr<sql::Pool> pool) : pool_(std::move(pool)) {}
+  std::unique_ptr<sql::Pool> pool_;
 };
 
 }  // namespace relman::controller

@@ -1,0 +1,16 @@
+// Every schema migration, in increasing number order. A domain adds its file (NNNN_name.hpp,
+// with a number from its block: controller/store/README.md) and one line here.
+#pragma once
+
+#include <vector>
+
+#include "controller/store/migrations/0001_initial.hpp"
+#include "controller/store/sql/migrate.hpp"
+
+namespace relman::controller::migrations {
+
+inline const std::vector<sql::Migration> kAll = {
+    k0001Initial,
+};
+
+}  // namespace relman::controller::migrations

@@ -1,0 +1,23 @@
+#include "controller/store/sql_store.hpp"
+
+#include "controller/store/migrations/migrations.hpp"
+#include "controller/store/sql/migrate.hpp"
+#include "controller/store/sql/sqlite_connection.hpp"
+
+namespace relman::controller {
+
+Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<sql::Pool> pool) {
+  {
+    RELMAN_TRY(lease, pool->acquire());
+    RELMAN_CHECK(sql::migrate(*lease, migrations::kAll));
+  }
+  return std::unique_ptr<SqlStore>(new SqlStore(std::move(pool)));
+}
+
+Result<std::unique_ptr<SqlStore>> SqlStore::open_sqlite(const std::filesystem::path& file) {
+  RELMAN_TRY(pool, sql::Pool::open([file] { return sql::open_sqlite(file); }, 1,
+                                   std::chrono::seconds(30)));
+  return open(std::move(pool));
+}
+
+}  // namespace relman::controller

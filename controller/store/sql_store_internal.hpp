@@ -1,0 +1,40 @@
+// What the SqlStore's domain files share: row readers used by more than one domain, paging,
+// and the audit entry every change appends. Only controller/store/sql_store_*.cpp include it.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/store/records.hpp"
+#include "controller/store/sql/connection.hpp"
+
+namespace relman::controller::store_sql {
+
+// A page's row count, within 1..500.
+inline std::int64_t clamp_limit(std::int64_t limit) {
+  return std::clamp<std::int64_t>(limit, 1, 500);
+}
+
+// Steps `st` to the end, reading each row with `read(st)`.
+template <class T, class Read>
+Result<std::vector<T>> collect(sql::Statement& st, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return fail(std::move(row.error()));
+    if (!*row) return out;
+    out.push_back(read(st));
+  }
+}
+
+// Appends an audit entry (in the caller's transaction), stamped with the controller's clock.
+Result<void> append_audit(sql::Connection& c, const std::string& actor, const std::string& action,
+                          const std::string& object_type, const std::string& object_id,
+                          const std::string& detail_json);
+
+// Packages by id (sql_store_packages.cpp); deployments need them too.
+Result<std::optional<PackageRecord>> load_package(sql::Connection& c, std::int64_t id);
+
+}  // namespace relman::controller::store_sql
