@@ -1,4 +1,5 @@
-// The body of a plan request as the API accepts it (dry run and deployment creation):
+// The body of a plan request as POST /releases/{id}/plan accepts it (and, later, deployment
+// creation):
 //   {"target": {"query": "os.id == \"debian\"", "hosts": ["web-1"]},
 //    "policy": {"canary": {"count": 2 | "percent": 5 | "hosts": [...], "max_concurrent": 1,
 //                          "success_threshold_percent": 100, "error_threshold_percent": 0},
@@ -57,7 +58,8 @@ std::vector<std::string> groups_of(const PlanRequest& request, const std::string
 Result<PlanRequest> plan_request_from_json(
     const nlohmann::json& body, std::initializer_list<std::string_view> caller_fields = {});
 
-// The request as JSON again, in the form plan_request_from_json reads (to store it with a
+// The request as JSON again, in the form plan_request_from_json reads, defaults filled in (the
+// dry run shows it; the rollout engine will store it with a
 // deployment); the query keeps the user's text.
 nlohmann::json to_json(const PlanRequest& request);
 
