@@ -30,7 +30,7 @@ int status_for(const Error& e) {
     return 409;
   }
   if (starts("protocol.") || starts("package.") || starts("manifest.") || starts("request.") ||
-      starts("extract.") || starts("version.")) {
+      starts("extract.") || starts("version.") || starts("query.") || starts("plan.")) {
     return 400;
   }
   return 500;

@@ -22,6 +22,7 @@ void add_session_routes(RouteTable& routes, ApiServices& services);     // healt
 void add_package_routes(RouteTable& routes, ApiServices& services);     // packages, agent/*
 void add_release_routes(RouteTable& routes, ApiServices& services);     // releases/*
 void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deployments/*
+void add_plan_routes(RouteTable& routes, ApiServices& services);        // releases/{id}/plan
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "tests/support/temp_dir.hpp"
@@ -93,6 +96,25 @@ TEST(InventoryReport, CarriesEveryCollectorsFactsFromAServerTree) {
   // What the agent sends is what the controller accepts.
   auto decoded = protocol::decode_message(protocol::encode_message(r));
   EXPECT_TRUE(decoded) << decoded.error().describe();
+}
+
+// tests/fixtures/inventory/reports/server.json is the message the agent sends for the server
+// tree; the controller's query tests read it as a stored report. It must stay what the
+// collectors produce: run with RELMAN_UPDATE_FIXTURES=1 to rewrite it after changing them.
+TEST(InventoryReport, TheServerReportFixtureIsWhatTheCollectorsSend) {
+  const auto fixtures = std::filesystem::path(RELMAN_SOURCE_DIR) / "tests/fixtures/inventory";
+  const auto text = protocol::encode_message(collect_inventory(fixtures / "server"));
+  const auto file = fixtures / "reports/server.json";
+  if (std::getenv("RELMAN_UPDATE_FIXTURES")) {
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << nlohmann::json::parse(text).dump(2) << "\n";
+  }
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << file << " is missing; run with RELMAN_UPDATE_FIXTURES=1";
+  std::stringstream stored;
+  stored << in.rdbuf();
+  EXPECT_EQ(nlohmann::json::parse(stored.str(), nullptr, false), nlohmann::json::parse(text))
+      << "the collectors changed; run with RELMAN_UPDATE_FIXTURES=1 and review the diff";
 }
 
 TEST(InventoryReport, CutsAnOversizedSoftwareListToStayWithinTheReportLimit) {
