@@ -25,5 +25,6 @@ void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deplo
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
+void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
 
 }  // namespace relman::controller
