@@ -24,13 +24,15 @@ int status_for(const Error& e) {
   auto starts = [&](std::string_view p) { return c.starts_with(p); };
   auto ends = [&](std::string_view s) { return c.ends_with(s); };
   if (c == "auth.forbidden") return 403;
-  if (ends(".not_found")) return 404;
+  const bool cmdb = starts("cmdb.");  // cmdb.ci_not_found, cmdb.class_exists, ...
+  if (ends(".not_found") || (cmdb && ends("_not_found"))) return 404;
   if (ends(".exists") || ends(".version_exists") || ends(".version_conflict") ||
-      ends(".illegal_transition") || ends(".conflict")) {
+      ends(".illegal_transition") || ends(".conflict") ||
+      (cmdb && (ends("_exists") || ends("_stage_transition")))) {
     return 409;
   }
   if (starts("protocol.") || starts("package.") || starts("manifest.") || starts("request.") ||
-      starts("extract.") || starts("version.") || starts("query.") || starts("plan.")) {
+      starts("extract.") || starts("version.") || starts("query.") || starts("plan.") || cmdb) {
     return 400;
   }
   return 500;

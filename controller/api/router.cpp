@@ -91,6 +91,7 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   add_host_routes(t, s);
   add_audit_routes(t, s);
   add_event_routes(t, s);
+  add_cmdb_routes(t, s);
 }
 
 bool Router::is_upload(const std::string& method, const std::string& target) const {

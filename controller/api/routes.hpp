@@ -26,5 +26,6 @@ void add_plan_routes(RouteTable& routes, ApiServices& services);        // relea
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
+void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
 
 }  // namespace relman::controller

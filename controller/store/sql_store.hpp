@@ -82,6 +82,27 @@ class SqlStore final : public Store {
   Result<std::vector<AuditEntry>> list_audit_after(std::int64_t after_id,
                                                    std::int64_t limit) override;
 
+  // CMDB (sql_store_cmdb.cpp: classes, CIs, versions; sql_store_cmdb_graph.cpp:
+  // relationships, impact, agents' host CIs).
+  Result<std::vector<cmdb::CiClass>> list_ci_classes() override;
+  Result<std::optional<cmdb::CiClass>> get_ci_class(const std::string& name) override;
+  Result<cmdb::CiClass> create_ci_class(const cmdb::CiClass& c, const std::string& actor) override;
+  Result<cmdb::CiRecord> create_ci(const cmdb::CiDraft& d, const std::string& actor) override;
+  Result<std::optional<cmdb::CiRecord>> get_ci(std::int64_t id) override;
+  Result<std::vector<cmdb::CiRecord>> list_cis(const cmdb::CiFilter& f, const Page& page) override;
+  Result<cmdb::CiRecord> update_ci(std::int64_t id, const cmdb::CiPatch& patch,
+                                   const std::string& actor) override;
+  Result<std::vector<cmdb::CiVersionRecord>> ci_history(std::int64_t id, const Page& page) override;
+  Result<cmdb::CiRecord> restore_ci(std::int64_t id, std::int64_t version,
+                                    std::optional<std::int64_t> expected_version,
+                                    const std::string& actor) override;
+  Result<cmdb::RelationshipRecord> create_relationship(std::int64_t from_id,
+                                                       const std::string& type, std::int64_t to_id,
+                                                       const std::string& actor) override;
+  Result<std::vector<cmdb::RelationshipRecord>> ci_relationships(std::int64_t ci_id) override;
+  Result<void> delete_relationship(std::int64_t id, const std::string& actor) override;
+  Result<cmdb::ImpactReport> ci_impact(std::int64_t id) override;
+
  private:
   explicit SqlStore(std::unique_ptr<sql::Pool> pool) : pool_(std::move(pool)) {}
   std::unique_ptr<sql::Pool> pool_;

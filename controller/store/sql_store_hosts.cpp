@@ -1,6 +1,7 @@
 // SqlStore: hosts (agents), their connection state and last inventory report.
 #include "controller/store/sql_store.hpp"
 
+#include "controller/store/sql_store_cmdb.hpp"
 #include "controller/store/sql_store_internal.hpp"
 
 namespace relman::controller {
@@ -18,7 +19,8 @@ Result<void> SqlStore::host_connected(const std::string& agent_id, std::int64_t 
     RELMAN_TRY(st, c.prepare("INSERT INTO hosts(agent_id, connected, first_seen, last_seen) "
                              "VALUES(?1, 1, ?2, ?2) ON CONFLICT(agent_id) DO UPDATE SET "
                              "connected = 1, last_seen = ?2"));
-    return st.bind(1, agent_id).bind(2, now).run();
+    RELMAN_CHECK(st.bind(1, agent_id).bind(2, now).run());
+    return store_sql::upsert_host_ci(c, agent_id, "", "");  // the agent's host CI
   });
 }
 
@@ -42,12 +44,13 @@ Result<void> SqlStore::record_inventory(const std::string& agent_id, const std::
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
     RELMAN_TRY(st, c.prepare("UPDATE hosts SET hostname = ?, os = ?, inventory_json = ?, "
                              "last_seen = ? WHERE agent_id = ?"));
-    return st.bind(1, hostname)
-        .bind(2, os)
-        .bind(3, inventory_json)
-        .bind(4, now)
-        .bind(5, agent_id)
-        .run();
+    RELMAN_CHECK(st.bind(1, hostname)
+                     .bind(2, os)
+                     .bind(3, inventory_json)
+                     .bind(4, now)
+                     .bind(5, agent_id)
+                     .run());
+    return store_sql::upsert_host_ci(c, agent_id, hostname, os);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/cmdb/ci.hpp"
 #include "controller/store/records.hpp"
 #include "protocol/error.hpp"
 
@@ -94,6 +95,36 @@ class Store {
   // Entries with id > after_id, oldest first, at most `limit` (1..500): the event stream.
   virtual Result<std::vector<AuditEntry>> list_audit_after(std::int64_t after_id,
                                                            std::int64_t limit) = 0;
+
+  // CMDB (sql_store_cmdb*.cpp). Every change is checked against controller/cmdb's rules inside
+  // its transaction, stores the new version whole (a restore point) and appends its audit
+  // entry. Errors: cmdb.ci_not_found, cmdb.unknown_class, cmdb.invalid_* (the rules),
+  // cmdb.version_conflict (PATCH/restore naming another version), cmdb.class_exists,
+  // cmdb.relationship_exists, cmdb.relationship_not_found, cmdb.version_not_found.
+  virtual Result<std::vector<cmdb::CiClass>> list_ci_classes() = 0;  // built-in first
+  virtual Result<std::optional<cmdb::CiClass>> get_ci_class(const std::string& name) = 0;
+  virtual Result<cmdb::CiClass> create_ci_class(const cmdb::CiClass& c,
+                                                const std::string& actor) = 0;
+  virtual Result<cmdb::CiRecord> create_ci(const cmdb::CiDraft& d, const std::string& actor) = 0;
+  virtual Result<std::optional<cmdb::CiRecord>> get_ci(std::int64_t id) = 0;
+  virtual Result<std::vector<cmdb::CiRecord>> list_cis(const cmdb::CiFilter& f,
+                                                       const Page& page) = 0;
+  // A patch that changes nothing returns the CI as it is (no new version).
+  virtual Result<cmdb::CiRecord> update_ci(std::int64_t id, const cmdb::CiPatch& patch,
+                                           const std::string& actor) = 0;
+  virtual Result<std::vector<cmdb::CiVersionRecord>> ci_history(std::int64_t id,
+                                                                const Page& page) = 0;
+  // A new version equal to `version`'s state.
+  virtual Result<cmdb::CiRecord> restore_ci(std::int64_t id, std::int64_t version,
+                                            std::optional<std::int64_t> expected_version,
+                                            const std::string& actor) = 0;
+  virtual Result<cmdb::RelationshipRecord> create_relationship(std::int64_t from_id,
+                                                               const std::string& type,
+                                                               std::int64_t to_id,
+                                                               const std::string& actor) = 0;
+  virtual Result<std::vector<cmdb::RelationshipRecord>> ci_relationships(std::int64_t ci_id) = 0;
+  virtual Result<void> delete_relationship(std::int64_t id, const std::string& actor) = 0;
+  virtual Result<cmdb::ImpactReport> ci_impact(std::int64_t id) = 0;
 };
 
 }  // namespace relman::controller

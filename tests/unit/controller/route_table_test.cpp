@@ -58,6 +58,12 @@ TEST(ApiErrors, StatusFollowsTheCode) {
   EXPECT_EQ(status_for(Error{"release.version_conflict", "", ""}), 409);
   EXPECT_EQ(status_for(Error{"request.invalid_query", "", ""}), 400);
   EXPECT_EQ(status_for(Error{"store.sqlite", "", ""}), 500);
+  EXPECT_EQ(status_for(Error{"cmdb.ci_not_found", "", ""}), 404);
+  EXPECT_EQ(status_for(Error{"cmdb.class_exists", "", ""}), 409);
+  EXPECT_EQ(status_for(Error{"cmdb.version_conflict", "", ""}), 409);
+  EXPECT_EQ(status_for(Error{"cmdb.illegal_stage_transition", "", ""}), 409);
+  EXPECT_EQ(status_for(Error{"cmdb.invalid_attribute", "", ""}), 400);
+  EXPECT_EQ(status_for(Error{"extract.destination_exists", "", ""}), 400);
 }
 
 TEST(ApiErrors, ContextIsPassedOn) {

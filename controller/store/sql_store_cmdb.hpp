@@ -1,0 +1,37 @@
+// What the CMDB's SqlStore files share (sql_store_cmdb*.cpp, and sql_store_hosts.cpp for the
+// host CIs of agents). Functions run inside the caller's transaction.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "controller/cmdb/ci.hpp"
+#include "controller/store/sql/connection.hpp"
+
+namespace relman::controller::store_sql {
+
+Result<std::optional<cmdb::CiRecord>> load_ci(sql::Connection& c, std::int64_t id);
+// cmdb.ci_not_found when there is none.
+Result<cmdb::CiRecord> require_ci(sql::Connection& c, std::int64_t id);
+Result<std::optional<cmdb::CiRecord>> load_ci_by_source(sql::Connection& c,
+                                                        const std::string& source_key);
+// Built-in or user-defined.
+Result<std::optional<cmdb::CiClass>> load_class(sql::Connection& c, const std::string& name);
+
+// Inserts version 1 of a CI (already validated) with its version row and audit entry.
+Result<cmdb::CiRecord> insert_ci(sql::Connection& c, const std::string& class_name,
+                                 const cmdb::CiState& s, const std::string& source_key,
+                                 const std::string& change, const std::string& actor);
+// Stores `next` (already validated) as the CI's next version, with its version row and audit
+// entry; cmdb.version_conflict when the row moved past `current.version`.
+Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord& current,
+                                        const cmdb::CiState& next, const std::string& change,
+                                        std::int64_t restored_from, const std::string& actor);
+
+// The host CI of an agent (source key "agent:<id>"): created on first sight in stage
+// production, then kept in step with what the agent reports (hostname, os). A report that
+// changes nothing adds no version. Empty hostname/os leave those attributes as they are.
+Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
+                            const std::string& hostname, const std::string& os);
+
+}  // namespace relman::controller::store_sql

@@ -1,0 +1,154 @@
+// SqlStore: the CMDB's relationships, impact analysis over them, and the host CIs that
+// agents' reports keep up to date.
+#include <nlohmann/json.hpp>
+
+#include "controller/cmdb/relationships.hpp"
+#include "controller/store/sql_store.hpp"
+#include "controller/store/sql_store_cmdb.hpp"
+#include "controller/store/sql_store_internal.hpp"
+#include "protocol/clock.hpp"
+
+namespace relman::controller {
+using nlohmann::json;
+
+namespace store_sql {
+namespace {
+constexpr const char* kRelationshipSelect =
+    "SELECT r.id, r.type, f.id, f.class, f.name, t.id, t.class, t.name, r.created_by, "
+    "r.created_at FROM cmdb_relationships r JOIN cmdb_cis f ON f.id = r.from_id "
+    "JOIN cmdb_cis t ON t.id = r.to_id ";
+
+cmdb::RelationshipRecord read_relationship(const sql::Statement& st) {
+  cmdb::RelationshipRecord r;
+  r.edge.id = st.int64(0);
+  r.edge.type = st.text(1);
+  r.edge.from = cmdb::CiRef{st.int64(2), st.text(3), st.text(4)};
+  r.edge.to = cmdb::CiRef{st.int64(5), st.text(6), st.text(7)};
+  r.created_by = st.text(8);
+  r.created_at = st.int64(9);
+  return r;
+}
+
+Result<std::vector<cmdb::RelationshipRecord>> relationships_touching(sql::Connection& c,
+                                                                     std::int64_t ci_id) {
+  RELMAN_TRY(st, c.prepare(std::string(kRelationshipSelect) +
+                           "WHERE r.from_id = ?1 OR r.to_id = ?1 ORDER BY r.id"));
+  st.bind(1, ci_id);
+  return collect<cmdb::RelationshipRecord>(st, read_relationship);
+}
+
+Result<std::optional<cmdb::RelationshipRecord>> relationship_by_id(sql::Connection& c,
+                                                                   std::int64_t id) {
+  RELMAN_TRY(st, c.prepare(std::string(kRelationshipSelect) + "WHERE r.id = ?"));
+  st.bind(1, id);
+  RELMAN_TRY(row, st.step());
+  if (!row) return std::optional<cmdb::RelationshipRecord>();
+  return std::optional<cmdb::RelationshipRecord>(read_relationship(st));
+}
+}  // namespace
+
+Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
+                            const std::string& hostname, const std::string& os) {
+  const std::string key = "agent:" + agent_id;
+  json reported{{"agent_id", agent_id}};
+  if (!hostname.empty()) reported["hostname"] = hostname;
+  if (!os.empty()) reported["os"] = os;
+  RELMAN_TRY(ci, load_ci_by_source(c, key));
+  if (!ci) {
+    cmdb::CiState s;
+    s.name = hostname.empty() ? agent_id : hostname;
+    s.attributes = reported;
+    s.stage = "production";
+    RELMAN_CHECK(insert_ci(c, "host", s, key, "agent", agent_id));
+    return ok();
+  }
+  cmdb::CiState next = ci->state;
+  next.attributes = cmdb::merge_attributes(ci->state.attributes, reported);
+  if (!hostname.empty()) next.name = hostname;
+  if (next == ci->state) return ok();
+  RELMAN_CHECK(write_ci_version(c, *ci, next, "agent", 0, agent_id));
+  return ok();
+}
+
+}  // namespace store_sql
+
+Result<std::vector<cmdb::RelationshipRecord>> SqlStore::ci_relationships(std::int64_t ci_id) {
+  return sql::read(*pool_,
+                   [&](sql::Connection& c) -> Result<std::vector<cmdb::RelationshipRecord>> {
+                     RELMAN_CHECK(store_sql::require_ci(c, ci_id));
+                     return store_sql::relationships_touching(c, ci_id);
+                   });
+}
+
+Result<cmdb::RelationshipRecord> SqlStore::create_relationship(std::int64_t from_id,
+                                                               const std::string& type,
+                                                               std::int64_t to_id,
+                                                               const std::string& actor) {
+  return sql::write(*pool_, [&](sql::Connection& c) -> Result<cmdb::RelationshipRecord> {
+    RELMAN_TRY(from, store_sql::require_ci(c, from_id));
+    auto to = store_sql::load_ci(c, to_id);
+    if (!to) return fail(std::move(to.error()));
+    if (!*to) {
+      // The target is named in the body: a bad reference, not a missing resource.
+      return fail("cmdb.invalid_relationship", "no CI with id " + std::to_string(to_id), "to");
+    }
+    if (from_id == to_id) {
+      return fail("cmdb.invalid_relationship", "a CI cannot be related to itself", "to");
+    }
+    RELMAN_CHECK(cmdb::check_relationship(type, from.class_name, (*to)->class_name));
+    RELMAN_TRY(dup, c.prepare("SELECT id FROM cmdb_relationships WHERE from_id = ? AND "
+                              "type = ? AND to_id = ?"));
+    dup.bind(1, from_id).bind(2, type).bind(3, to_id);
+    RELMAN_TRY(exists, dup.step());
+    if (exists) {
+      return fail("cmdb.relationship_exists",
+                  from.state.name + " " + type + " " + (*to)->state.name + " is recorded already",
+                  std::to_string(dup.int64(0)));
+    }
+    RELMAN_TRY(st, c.prepare("INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, "
+                             "created_at) VALUES(?, ?, ?, ?, ?) RETURNING id"));
+    st.bind(1, from_id).bind(2, type).bind(3, to_id).bind(4, actor).bind(5, unix_seconds());
+    RELMAN_CHECK(st.step());
+    std::int64_t id = st.int64(0);
+    RELMAN_CHECK(st.run());
+    RELMAN_CHECK(
+        store_sql::append_audit(c, actor, "relationship.create", "relationship", std::to_string(id),
+                                json{{"from", from_id}, {"type", type}, {"to", to_id}}.dump()));
+    RELMAN_TRY(rec, store_sql::relationship_by_id(c, id));
+    if (!rec) return fail("store.query_failed", "the new relationship row is missing");
+    return std::move(*rec);
+  });
+}
+
+Result<void> SqlStore::delete_relationship(std::int64_t id, const std::string& actor) {
+  return sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
+    RELMAN_TRY(rec, store_sql::relationship_by_id(c, id));
+    if (!rec) {
+      return fail("cmdb.relationship_not_found", "no relationship with this id",
+                  std::to_string(id));
+    }
+    RELMAN_TRY(st, c.prepare("DELETE FROM cmdb_relationships WHERE id = ?"));
+    RELMAN_CHECK(st.bind(1, id).run());
+    return store_sql::append_audit(
+        c, actor, "relationship.delete", "relationship", std::to_string(id),
+        json{{"from", rec->edge.from.id}, {"type", rec->edge.type}, {"to", rec->edge.to.id}}
+            .dump());
+  });
+}
+
+Result<cmdb::ImpactReport> SqlStore::ci_impact(std::int64_t id) {
+  return sql::read(*pool_, [&](sql::Connection& c) -> Result<cmdb::ImpactReport> {
+    RELMAN_TRY(ci, store_sql::require_ci(c, id));
+    cmdb::EdgesOf edges_of =
+        [&c](std::int64_t ci_id) -> Result<std::vector<cmdb::RelationshipEdge>> {
+      RELMAN_TRY(rels, store_sql::relationships_touching(c, ci_id));
+      std::vector<cmdb::RelationshipEdge> edges;
+      edges.reserve(rels.size());
+      for (auto& r : rels) edges.push_back(std::move(r.edge));
+      return edges;
+    };
+    return cmdb::analyze_impact(cmdb::CiRef{ci.id, ci.class_name, ci.state.name}, edges_of);
+  });
+}
+
+}  // namespace relman::controller

@@ -1,0 +1,220 @@
+// The CMDB in SqlStore on a real database of each backend: versions as restore points,
+// optimistic locking, audit entries with each change, relationships and impact, and the host
+// CIs that agents' reports keep up to date.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "controller/store/sql/sqlite_connection.hpp"
+#include "controller/store/sql_store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace relman::controller {
+namespace {
+using nlohmann::json;
+
+class SqlStoreCmdbTest : public ::testing::TestWithParam<sql::Dialect> {
+ protected:
+  void SetUp() override {
+    auto s = SqlStore::open_sqlite(tmp / "relman.db");
+    ASSERT_TRUE(s) << s.error().describe();
+    store = std::move(*s);
+  }
+
+  cmdb::CiRecord make(const std::string& cls, const std::string& name) {
+    cmdb::CiDraft d;
+    d.class_name = cls;
+    d.state.name = name;
+    auto r = store->create_ci(d, "alice");
+    EXPECT_TRUE(r) << r.error().describe();
+    return r ? *r : cmdb::CiRecord{};
+  }
+
+  std::vector<std::string> audit_actions() {
+    std::vector<std::string> out;
+    auto entries = store->list_audit(AuditQuery{}, Page{500, 0});
+    EXPECT_TRUE(entries);
+    for (const auto& e : *entries) out.push_back(e.action);
+    return out;
+  }
+
+  relman::test::TempDir tmp{"relman-store"};
+  std::unique_ptr<SqlStore> store;
+};
+
+TEST_P(SqlStoreCmdbTest, EveryChangeIsAVersionAndAnAuditEntry) {
+  auto ci = make("host", "srv1");
+  EXPECT_EQ(ci.version, 1);
+  cmdb::CiPatch p;
+  p.expected_version = 1;
+  p.attributes = json{{"os", "debian"}};
+  p.stage = "production";
+  auto v2 = store->update_ci(ci.id, p, "bob");
+  ASSERT_TRUE(v2) << v2.error().describe();
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(v2->updated_by, "bob");
+
+  auto stale = store->update_ci(ci.id, p, "carol");  // still names version 1
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, "cmdb.version_conflict");
+
+  p.expected_version = 2;  // the same values again: nothing changes, no version
+  auto same = store->update_ci(ci.id, p, "bob");
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->version, 2);
+
+  auto restored = store->restore_ci(ci.id, 1, std::nullopt, "dave");
+  ASSERT_TRUE(restored) << restored.error().describe();
+  EXPECT_EQ(restored->version, 3);
+  EXPECT_EQ(restored->state, ci.state);
+  auto history = store->ci_history(ci.id, Page{});
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].change, "restore");
+  EXPECT_EQ((*history)[0].restored_from, 1);
+  EXPECT_EQ((*history)[1].state.attributes, (json{{"os", "debian"}}));
+
+  auto actions = audit_actions();
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "ci.create"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "ci.update"), 1);
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "ci.restore"), 1);
+}
+
+TEST_P(SqlStoreCmdbTest, ARefusedChangeLeavesNoTrace) {
+  auto ci = make("host", "srv1");
+  const auto before = audit_actions().size();
+  cmdb::CiPatch p;
+  p.expected_version = 1;
+  p.attributes = json{{"memory_mb", "lots"}};
+  auto bad = store->update_ci(ci.id, p, "bob");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "cmdb.invalid_attribute");
+  auto missing = store->restore_ci(ci.id, 5, std::nullopt, "bob");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, "cmdb.version_not_found");
+  auto unknown = store->update_ci(999, p, "bob");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "cmdb.ci_not_found");
+  EXPECT_EQ(audit_actions().size(), before);
+  EXPECT_EQ(store->get_ci(ci.id)->value().version, 1);
+}
+
+TEST_P(SqlStoreCmdbTest, VersionsCannotBeRewritten) {
+  auto ci = make("host", "srv1");
+  store.reset();
+  auto db = sql::open_sqlite(tmp / "relman.db");
+  ASSERT_TRUE(db);
+  EXPECT_FALSE((*db)->exec("UPDATE cmdb_ci_versions SET name = 'forged'"));
+  EXPECT_FALSE((*db)->exec("DELETE FROM cmdb_ci_versions"));
+}
+
+TEST_P(SqlStoreCmdbTest, UserClassesAreStoredOnce) {
+  cmdb::CiClass c;
+  c.name = "rack";
+  c.attributes["units"] = cmdb::AttributeSpec{cmdb::AttributeType::kNumber, true, {}};
+  ASSERT_TRUE(store->create_ci_class(c, "alice"));
+  auto again = store->create_ci_class(c, "alice");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "cmdb.class_exists");
+  auto classes = store->list_ci_classes();
+  ASSERT_TRUE(classes);
+  EXPECT_EQ(classes->size(), 6u);
+  cmdb::CiDraft d;
+  d.class_name = "rack";
+  d.state.name = "r1";
+  auto bad = store->create_ci(d, "alice");  // units is required
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().context, "units");
+  d.state.attributes = json{{"units", 42}};
+  EXPECT_TRUE(store->create_ci(d, "alice"));
+  d.class_name = "nope";
+  EXPECT_EQ(store->create_ci(d, "alice").error().code, "cmdb.unknown_class");
+}
+
+TEST_P(SqlStoreCmdbTest, RelationshipsAreUniqueAndFeedImpact) {
+  auto app = make("service", "app");
+  auto host = make("host", "h1");
+  auto r = store->create_relationship(app.id, "runs_on", host.id, "alice");
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->edge.from.name, "app");
+  auto dup = store->create_relationship(app.id, "runs_on", host.id, "alice");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, "cmdb.relationship_exists");
+  auto wrong = store->create_relationship(host.id, "runs_on", app.id, "alice");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, "cmdb.invalid_relationship");
+
+  auto impact = store->ci_impact(host.id);
+  ASSERT_TRUE(impact) << impact.error().describe();
+  ASSERT_EQ(impact->affected.size(), 1u);
+  EXPECT_EQ(impact->affected[0].ci.name, "app");
+
+  ASSERT_TRUE(store->delete_relationship(r->edge.id, "alice"));
+  EXPECT_EQ(store->delete_relationship(r->edge.id, "alice").error().code,
+            "cmdb.relationship_not_found");
+  EXPECT_TRUE(store->ci_impact(host.id)->affected.empty());
+  EXPECT_EQ(store->ci_impact(424242).error().code, "cmdb.ci_not_found");
+}
+
+TEST_P(SqlStoreCmdbTest, FiltersFindCisByClassStageGroupAndName) {
+  make("host", "web-1");
+  make("host", "db_1");
+  make("service", "Web shop");
+  cmdb::CiFilter f;
+  f.class_name = "host";
+  EXPECT_EQ(store->list_cis(f, Page{})->size(), 2u);
+  f = {};
+  f.q = "WEB";
+  EXPECT_EQ(store->list_cis(f, Page{})->size(), 2u);
+  f.q = "_";  // a character, not a wildcard
+  EXPECT_EQ(store->list_cis(f, Page{})->size(), 1u);
+  f = {};
+  f.stage = "production";
+  EXPECT_EQ(store->list_cis(f, Page{})->size(), 0u);
+}
+
+TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  cmdb::CiFilter f;
+  f.class_name = "host";
+  auto list = store->list_cis(f, Page{});
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  const auto id = (*list)[0].id;
+  EXPECT_EQ((*list)[0].source_key, "agent:a1");
+  EXPECT_EQ((*list)[0].state.name, "a1");
+  EXPECT_EQ((*list)[0].state.stage, "production");
+
+  ASSERT_TRUE(store->record_inventory("a1", "web1", "Debian 12", "{}", 101));
+  auto ci = store->get_ci(id);
+  ASSERT_TRUE(ci && *ci);
+  EXPECT_EQ((*ci)->version, 2);
+  EXPECT_EQ((*ci)->state.name, "web1");
+  EXPECT_EQ((*ci)->state.attributes,
+            (json{{"agent_id", "a1"}, {"hostname", "web1"}, {"os", "Debian 12"}}));
+
+  // The same report, and a reconnect, change nothing.
+  ASSERT_TRUE(store->record_inventory("a1", "web1", "Debian 12", "{}", 102));
+  ASSERT_TRUE(store->host_connected("a1", 103));
+  EXPECT_EQ(store->get_ci(id)->value().version, 2);
+  EXPECT_EQ(store->list_cis(f, Page{})->size(), 1u);
+
+  // What people added to the host CI stays when the agent reports again.
+  cmdb::CiPatch p;
+  p.expected_version = 2;
+  p.attributes = json{{"ip_address", "10.0.0.5"}};
+  ASSERT_TRUE(store->update_ci(id, p, "alice"));
+  ASSERT_TRUE(store->record_inventory("a1", "web1", "Debian 13", "{}", 104));
+  auto after = store->get_ci(id)->value();
+  EXPECT_EQ(after.version, 4);
+  EXPECT_EQ(after.state.attributes["ip_address"], "10.0.0.5");
+  EXPECT_EQ(after.state.attributes["os"], "Debian 13");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SqlStoreCmdbTest, ::testing::Values(sql::Dialect::sqlite),
+                         [](const auto& info) {
+                           return std::string(sql::dialect_name(info.param));
+                         });
+
+}  // namespace
+}  // namespace relman::controller
