@@ -339,8 +339,8 @@ Result<UpdateReleaseRequest> parse_update_release(const json& body,
   auto version = read_expected_version(r, if_match);
   RELMAN_TRY(u, read_fields(r));
   RELMAN_CHECK(r.finish_strict());
-  RELMAN_TRY(expected, std::move(version));
-  u.expected_version = expected;
+  if (!version) return fail(std::move(version.error()));
+  u.expected_version = version.value_or(0);
   auto changed = std::count_if(body.items().begin(), body.items().end(), [](const auto& kv) {
     return kv.key() != "expected_version" && !kv.value().is_null();
   });
@@ -392,8 +392,8 @@ Result<TransitionRequest> parse_transition_request(const json& body,
       break;
   }
   RELMAN_CHECK(r.finish_strict());
-  RELMAN_TRY(expected, std::move(version));
-  t.expected_version = expected;
+  if (!version) return fail(std::move(version.error()));
+  t.expected_version = version.value_or(0);
   return t;
 }
 
