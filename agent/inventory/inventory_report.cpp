@@ -65,6 +65,9 @@ protocol::InventoryReport collect_inventory(const std::filesystem::path& root) {
     dpkg["truncated"] = true;
   }
   report.facts["software"] = nlohmann::json{{"dpkg", dpkg}};
+  // Collectors produce integers and strings only, so the hash cannot fail; an empty hash would
+  // be refused by the controller rather than acknowledged.
+  report.hash = protocol::inventory_hash(protocol::inventory_document(report)).value_or("");
   return report;
 }
 
