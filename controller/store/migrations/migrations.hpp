@@ -5,12 +5,14 @@
 #include <vector>
 
 #include "controller/store/migrations/0001_initial.hpp"
+#include "controller/store/migrations/0020_inventory_hash.hpp"
 #include "controller/store/sql/migrate.hpp"
 
 namespace relman::controller::migrations {
 
 inline const std::vector<sql::Migration> kAll = {
     k0001Initial,
+    k0020InventoryHash,
 };
 
 }  // namespace relman::controller::migrations
