@@ -24,6 +24,7 @@ Result<AgentConfig> load_agent_config(const std::filesystem::path& file) {
   c.trust_file = path_of(r.string("trust", 4096));
   c.state_dir = path_of(r.string("state_dir", 4096));
   c.install_root = path_of(r.string("install_root", 4096));
+  if (auto v = r.optional_string("inventory_root", 4096)) c.inventory_root = path_of(*v);
   if (auto v = r.optional_integer("inventory_interval_seconds", 10, 7 * 86400)) {
     c.inventory_interval_seconds = *v;
   }

@@ -19,6 +19,7 @@ struct AgentConfig {
   std::filesystem::path trust_file;    // trust.json: publishers + the controller's order key
   std::filesystem::path state_dir;     // state.json, downloads
   std::filesystem::path install_root;  // <root>/<package>/<version>, <root>/<package>/current
+  std::filesystem::path inventory_root = "/";  // where collectors read /proc, /sys, /var, /etc
   std::int64_t inventory_interval_seconds = 3600;
   std::int64_t heartbeat_seconds = 30;
   std::int64_t reconnect_min_ms = 500;

@@ -29,6 +29,9 @@ Result<ControllerConfig> load_controller_config(const std::filesystem::path& fil
   }
   if (auto v = r.optional_integer("threads", 0, 256)) c.threads = static_cast<int>(*v);
   if (auto v = r.optional_integer("hello_timeout_seconds", 1, 300)) c.hello_timeout_seconds = *v;
+  if (auto v = r.optional_integer("host_stale_after_seconds", 1, 365 * 86400)) {
+    c.host_stale_after_seconds = *v;
+  }
   if (auto v = r.optional_string("ready_file", 4096)) c.ready_file = path_of(*v);
   if (const auto* hooks = r.optional_array("webhooks", 32)) {
     RELMAN_TRY(parsed, parse_webhook_configs(*hooks, path_of));

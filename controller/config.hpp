@@ -25,8 +25,10 @@ struct ControllerConfig {
   std::int64_t session_ttl_seconds = 12 * 3600;
   int threads = 0;                          // network threads; 0: one per core
   std::int64_t hello_timeout_seconds = 30;  // an agent must say hello this soon after connecting
-  std::filesystem::path ready_file;         // optional: "<port>\n" written once listening
-  std::vector<WebhookConfig> webhooks;      // where events are POSTed (signed)
+  // A host that is not connected and was last seen longer ago than this is stale.
+  std::int64_t host_stale_after_seconds = 86400;
+  std::filesystem::path ready_file;     // optional: "<port>\n" written once listening
+  std::vector<WebhookConfig> webhooks;  // where events are POSTed (signed)
 
   std::filesystem::path database() const { return data_dir / "relman.db"; }
   std::filesystem::path dml_dir() const { return data_dir / "dml"; }

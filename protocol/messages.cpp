@@ -80,12 +80,28 @@ nlohmann::json body(const HelloAck& m) {
   return {{"protocol_version", m.protocol_version}, {"controller_version", m.controller_version}};
 }
 
-nlohmann::json body(const InventoryReport& m) {
+nlohmann::json report_fields(const InventoryReport& m) {
   return {{"hostname", m.hostname},   {"os_id", m.os_id},         {"os_version", m.os_version},
           {"os_pretty", m.os_pretty}, {"kernel", m.kernel},       {"architecture", m.architecture},
           {"cpu_model", m.cpu_model}, {"cpu_count", m.cpu_count}, {"memory_mb", m.memory_mb},
           {"facts", m.facts}};
 }
+
+nlohmann::json body(const InventoryReport& m) {
+  auto j = report_fields(m);
+  j["hash"] = m.hash;
+  return j;
+}
+
+nlohmann::json body(const InventoryDelta& m) {
+  nlohmann::json j = {{"base_hash", m.base_hash}, {"hash", m.hash}};
+  write_inventory_changes(m.changes, j);
+  return j;
+}
+
+nlohmann::json body(const InventoryAck& m) { return {{"hash", m.hash}}; }
+
+nlohmann::json body(const InventoryRequest& m) { return {{"full", m.full}, {"reason", m.reason}}; }
 
 nlohmann::json body(const DeployOrderMessage& m) {
   return {{"order", to_json(m.order)}, {"key_id", m.key_id}, {"signature", m.signature}};
@@ -159,6 +175,33 @@ Result<Message> read_inventory(JsonReader& r) {
   m.cpu_count = r.integer("cpu_count", 0, 1 << 20);
   m.memory_mb = r.integer("memory_mb", 0, kInt64Max);
   if (const auto* facts = r.optional_object("facts")) m.facts = *facts;
+  m.hash = read_sha256(r, "hash");
+  if (auto done = r.finish_tolerant(); !done) return fail(done.error());
+  return m;
+}
+
+Result<Message> read_inventory_delta(JsonReader& r, const nlohmann::json& doc) {
+  InventoryDelta m;
+  m.base_hash = read_sha256(r, "base_hash");
+  m.hash = read_sha256(r, "hash");
+  if (auto done = r.finish_tolerant(); !done) return fail(done.error());
+  auto changes = read_inventory_changes(doc);
+  if (!changes) return fail(changes.error());
+  m.changes = std::move(*changes);
+  return m;
+}
+
+Result<Message> read_inventory_ack(JsonReader& r) {
+  InventoryAck m;
+  m.hash = read_sha256(r, "hash");
+  if (auto done = r.finish_tolerant(); !done) return fail(done.error());
+  return m;
+}
+
+Result<Message> read_inventory_request(JsonReader& r) {
+  InventoryRequest m;
+  m.full = r.optional_boolean("full").value_or(false);
+  m.reason = r.optional_string("reason").value_or("");
   if (auto done = r.finish_tolerant(); !done) return fail(done.error());
   return m;
 }
@@ -256,6 +299,12 @@ std::string_view message_type(const Message& m) {
           return "heartbeat";
         else if constexpr (std::is_same_v<T, ErrorMessage>)
           return "error";
+        else if constexpr (std::is_same_v<T, InventoryDelta>)
+          return "inventory_delta";
+        else if constexpr (std::is_same_v<T, InventoryAck>)
+          return "inventory_ack";
+        else if constexpr (std::is_same_v<T, InventoryRequest>)
+          return "inventory_request";
         else
           static_assert(kAlwaysFalse<T>, "message type without a name");
       },
@@ -283,21 +332,29 @@ Result<Message> decode_message(std::string_view text) {
 
   if (type == "hello") return read_hello(r);
   if (type == "hello_ack") return read_hello_ack(r);
-  if (type == "inventory") {
+  if (type == "inventory" || type == "inventory_delta") {
     if (text.size() > kMaxInventoryBytes) {
       return fail(
           "protocol.frame_too_large",
           "inventory report is larger than " + std::to_string(kMaxInventoryBytes) + " bytes",
           "inventory");
     }
-    return read_inventory(r);
+    return type == "inventory" ? read_inventory(r) : read_inventory_delta(r, *doc);
   }
+  if (type == "inventory_ack") return read_inventory_ack(r);
+  if (type == "inventory_request") return read_inventory_request(r);
   if (type == "deploy_order") return read_deploy_order(r);
   if (type == "deploy_progress") return read_deploy_progress(r);
   if (type == "deploy_result") return read_deploy_result(r);
   if (type == "heartbeat") return read_heartbeat(r);
   if (type == "error") return read_error(r);
   return fail("protocol.unknown_type", "unknown message type '" + type + "'", "type");
+}
+
+nlohmann::json inventory_document(const InventoryReport& report) {
+  auto doc = report_fields(report);
+  normalize_inventory(doc);
+  return doc;
 }
 
 nlohmann::json to_json(const DeployOrder& order) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/error.hpp"
+#include "protocol/inventory_delta.hpp"
 
 namespace relman::protocol {
 
@@ -33,7 +34,9 @@ struct HelloAck {
   std::string controller_version;
 };
 
-// Agent -> controller. Basic host facts; richer collectors extend `facts` (tolerated JSON).
+// Agent -> controller: the full inventory. Basic host facts; richer collectors extend `facts`
+// (tolerated JSON). `hash` is inventory_hash(inventory_document(report)): it names the report
+// that later deltas build on.
 struct InventoryReport {
   std::string hostname;
   std::string os_id;         // /etc/os-release ID, e.g. "debian"; may be empty
@@ -45,6 +48,27 @@ struct InventoryReport {
   std::int64_t cpu_count = 0;
   std::int64_t memory_mb = 0;
   nlohmann::json facts = nlohmann::json::object();  // anything else; bounded by frame size
+  std::string hash;                                 // 64 lowercase hex
+};
+
+// Agent -> controller: what changed since the report named base_hash (the last one the
+// controller acknowledged); applying `changes` to it gives the report named `hash`.
+struct InventoryDelta {
+  std::string base_hash;
+  std::string hash;
+  InventoryChanges changes;
+};
+
+// Controller -> agent: the report named `hash` is stored; later deltas may build on it.
+struct InventoryAck {
+  std::string hash;
+};
+
+// Controller -> agent: send a report now ("inventory now"); a full one when `full` (the
+// controller cannot apply a delta: `reason` says why, e.g. "inventory.base_mismatch").
+struct InventoryRequest {
+  bool full = false;
+  std::string reason;  // empty, or an error code
 };
 
 // The signed part of a deploy order. Every field is covered by the controller's signature.
@@ -104,22 +128,28 @@ struct ErrorMessage {
   std::string message;
 };
 
-using Message = std::variant<Hello, HelloAck, InventoryReport, DeployOrderMessage, DeployProgress,
-                             DeployResult, Heartbeat, ErrorMessage>;
+using Message =
+    std::variant<Hello, HelloAck, InventoryReport, DeployOrderMessage, DeployProgress, DeployResult,
+                 Heartbeat, ErrorMessage, InventoryDelta, InventoryAck, InventoryRequest>;
 
 // "hello", "hello_ack", "inventory", "deploy_order", "deploy_progress", "deploy_result",
-// "heartbeat", "error".
+// "heartbeat", "error", "inventory_delta", "inventory_ack", "inventory_request".
 std::string_view message_type(const Message& m);
 
 // Text of one WebSocket message. Never fails for a well-formed struct.
 std::string encode_message(const Message& m);
 
-// Validates size (kMaxFrameBytes), JSON syntax, "type", and every field of that type.
+// Validates size (kMaxFrameBytes; kMaxInventoryBytes for inventory reports and deltas), JSON
+// syntax, "type", and every field of that type.
 // Errors: protocol.frame_too_large, protocol.malformed_json, protocol.not_an_object,
 // protocol.missing_field, protocol.wrong_type, protocol.unknown_type, protocol.out_of_range,
 // protocol.too_long, protocol.empty_field, protocol.invalid_value, protocol.unknown_field
 // (inside the order only). Error.context names the field, e.g. "order.host_id".
 Result<Message> decode_message(std::string_view text);
+
+// The report as a document (every field but "type" and "hash"), normalized
+// (normalize_inventory): what inventory_hash names and deltas change.
+nlohmann::json inventory_document(const InventoryReport& report);
 
 // The order's JSON object (the bytes that are signed are canonical_json of this).
 nlohmann::json to_json(const DeployOrder& order);

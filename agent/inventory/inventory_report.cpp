@@ -11,12 +11,15 @@
 #include "agent/inventory/memory.hpp"
 #include "agent/inventory/network.hpp"
 #include "agent/inventory/os.hpp"
+#include "agent/inventory/rpm.hpp"
+#include "agent/inventory/systemd.hpp"
 #include "agent/inventory/text_file.hpp"
 #include "protocol/json_limits.hpp"
 
 namespace relman::agent {
 
-protocol::InventoryReport collect_inventory(const std::filesystem::path& root) {
+protocol::InventoryReport collect_inventory(const std::filesystem::path& root,
+                                            const inventory::RelmanPackages& relman) {
   namespace inv = inventory;
   const bool live = root == std::filesystem::path("/");
   protocol::InventoryReport report;
@@ -50,21 +53,29 @@ protocol::InventoryReport collect_inventory(const std::filesystem::path& root) {
                                 {"dmi", inv::collect_dmi(root).to_json()},
                                 {"disks", inv::collect_disks(root).to_json()},
                                 {"network", inv::collect_network(root).to_json()},
-                                {"filesystems", inv::collect_filesystems(root).to_json()}};
-  auto dpkg = inv::collect_dpkg(root).to_json();
-  // Keep the whole report within the protocol's bound: the package list is what can grow.
+                                {"filesystems", inv::collect_filesystems(root).to_json()},
+                                {"services", inv::collect_systemd(root).to_json()}};
+  nlohmann::json software = {{"dpkg", inv::collect_dpkg(root).to_json()},
+                             {"relman", relman.to_json()}};
+  if (auto rpm = inv::collect_rpm(root); rpm.present) software["rpm"] = rpm.to_json();
+  // Keep the whole report within the protocol's bound: the package lists are what can grow.
   const std::size_t base = protocol::encode_message(report).size();
   std::size_t budget = protocol::kMaxInventoryBytes -
                        std::min<std::size_t>(base + 4096, protocol::kMaxInventoryBytes);
-  if (dpkg.dump().size() > budget && dpkg.contains("packages")) {
-    auto& packages = dpkg["packages"];
-    while (!packages.empty() && dpkg.dump().size() > budget) {
+  for (const char* list : {"dpkg", "rpm"}) {
+    if (software.dump().size() <= budget) break;
+    if (!software.contains(list)) continue;
+    auto& packages = software[list]["packages"];
+    while (!packages.empty() && software.dump().size() > budget) {
       auto keep = static_cast<std::ptrdiff_t>(packages.size() * 7 / 8);
       packages.erase(packages.begin() + keep, packages.end());
     }
-    dpkg["truncated"] = true;
+    software[list]["truncated"] = true;
   }
-  report.facts["software"] = nlohmann::json{{"dpkg", dpkg}};
+  report.facts["software"] = std::move(software);
+  // Collectors produce integers and strings only, so the hash cannot fail; an empty hash would
+  // be refused by the controller rather than acknowledged.
+  report.hash = protocol::inventory_hash(protocol::inventory_document(report)).value_or("");
   return report;
 }
 

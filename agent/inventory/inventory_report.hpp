@@ -1,11 +1,13 @@
 // The agent's inventory report: the basic facts the protocol names (hostname, OS, kernel,
 // CPU, memory) plus every collector's output under `facts` (cpu, memory, os, dmi, disks,
-// network, filesystems, software.dpkg). Takes a root so tests can point it at a fixture tree;
+// network, filesystems, services (systemd), software.dpkg, software.rpm when an rpm database
+// exists, software.relman). Takes a root so tests can point it at a fixture tree;
 // a missing or unreadable file leaves its fields empty, never throws; every read is bounded.
 #pragma once
 
 #include <filesystem>
 
+#include "agent/inventory/relman_packages.hpp"
 #include "protocol/messages.hpp"
 
 namespace relman::agent {
@@ -14,6 +16,8 @@ namespace relman::agent {
 // uname(); under a fixture root they come from <root>/proc/sys/kernel/{hostname,arch}.
 // The report stays under protocol::kMaxInventoryBytes: if the software list would pass it,
 // the list is cut and facts.software.truncated is true.
-protocol::InventoryReport collect_inventory(const std::filesystem::path& root = "/");
+// `relman` is what this agent installed (collect_relman_packages), reported as given.
+protocol::InventoryReport collect_inventory(const std::filesystem::path& root = "/",
+                                            const inventory::RelmanPackages& relman = {});
 
 }  // namespace relman::agent

@@ -72,8 +72,9 @@ awaitable<Result<void>> ControllerLink::session() {
                ack->protocol_version);
   link_ = link;
 
-  auto inventory = collect_inventory("/");
-  const auto inventory_text = protocol::encode_message(inventory);
+  // The first report after the agent starts is full; after a reconnect it is a delta against
+  // the last acknowledged one (the controller asks for a full report if it lacks that base).
+  const auto inventory_text = protocol::encode_message(inventory_message(false));
   if (auto s = co_await link->send(inventory_text); !s) {
     co_return fail(s.error());
   }
@@ -94,6 +95,13 @@ awaitable<Result<void>> ControllerLink::session() {
     }
     if (auto* order = std::get_if<protocol::DeployOrderMessage>(&*m)) {
       start_order(*order);
+    } else if (auto* ack = std::get_if<protocol::InventoryAck>(&*m)) {
+      reporter_.acknowledged(ack->hash);
+    } else if (auto* req = std::get_if<protocol::InventoryRequest>(&*m)) {
+      if (req->full) reporter_.reset();
+      spdlog::info("controller asks for a{} inventory report{}{}", req->full ? " full" : "n",
+                   req->reason.empty() ? "" : ": ", req->reason);
+      send(inventory_message(req->full));
     } else if (auto* e = std::get_if<protocol::ErrorMessage>(&*m)) {
       spdlog::warn("controller reports: {}: {}", e->code, e->message);
     } else if (std::get_if<protocol::Heartbeat>(&*m)) {
@@ -118,12 +126,18 @@ awaitable<void> ControllerLink::heartbeats(std::shared_ptr<protocol::WssClient> 
     auto now = std::chrono::steady_clock::now();
     if (now - last_inventory >= std::chrono::seconds(config_.inventory_interval_seconds)) {
       last_inventory = now;
-      const auto inventory_text = protocol::encode_message(collect_inventory("/"));
+      const auto inventory_text = protocol::encode_message(inventory_message(false));
       if (!co_await link->send(inventory_text)) break;
     }
     const auto heartbeat_text = protocol::encode_message(protocol::Heartbeat{unix_millis()});
     if (!co_await link->send(heartbeat_text)) break;
   }
+}
+
+protocol::Message ControllerLink::inventory_message(bool full) {
+  auto relman =
+      inventory::collect_relman_packages(installer_.installed_packages(), config_.install_root);
+  return reporter_.next(collect_inventory(config_.inventory_root, relman), full);
 }
 
 void ControllerLink::send(const protocol::Message& message) {

@@ -9,6 +9,7 @@
 
 #include "agent/config.hpp"
 #include "agent/installer/installer.hpp"
+#include "agent/link/inventory_reporter.hpp"
 #include "protocol/asio.hpp"
 #include "protocol/wss_client.hpp"
 
@@ -29,6 +30,8 @@ class ControllerLink {
                              std::shared_ptr<bool> alive);
   void start_order(const protocol::DeployOrderMessage& order);
   void send(const protocol::Message& message);
+  // Collects the inventory now and returns the report or delta to send.
+  protocol::Message inventory_message(bool full);
 
   asio::io_context& ioc_;
   const AgentConfig& config_;
@@ -37,6 +40,7 @@ class ControllerLink {
   asio::thread_pool& worker_;
   std::shared_ptr<protocol::WssClient> link_;  // set while a session is up
   std::set<std::string> in_flight_;            // order ids queued or running
+  InventoryReporter reporter_;                 // kept across sessions
 };
 
 }  // namespace relman::agent

@@ -66,13 +66,19 @@ json to_json(const DeploymentRecord& d) {
               {"targets", targets}};
 }
 
-json to_json(const HostRecord& h, bool with_inventory) {
-  json j{{"agent_id", h.agent_id},   {"hostname", h.hostname},     {"os", h.os},
-         {"connected", h.connected}, {"first_seen", h.first_seen}, {"last_seen", h.last_seen}};
+json to_json(const HostRecord& h, std::int64_t stale_before, bool with_inventory) {
+  json j{{"agent_id", h.agent_id},
+         {"hostname", h.hostname},
+         {"os", h.os},
+         {"connected", h.connected},
+         {"first_seen", h.first_seen},
+         {"last_seen", h.last_seen},
+         {"stale", h.is_stale(stale_before)},
+         {"inventory_hash", h.inventory_hash},
+         {"inventory_at", h.inventory_at}};
   if (with_inventory) {
     auto inv = json::parse(h.inventory_json, nullptr, false);
-    if (inv.is_object()) inv.erase("type");
-    j["inventory"] = inv.is_discarded() ? json::object() : inv;
+    j["inventory"] = inv.is_object() ? inv : json::object();
   }
   return j;
 }

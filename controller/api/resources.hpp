@@ -11,7 +11,8 @@ nlohmann::json to_json(const PackageRecord& p);
 nlohmann::json to_json(const ReleaseRecord& r);
 nlohmann::json to_json(const TargetRecord& t);
 nlohmann::json to_json(const DeploymentRecord& d);
-nlohmann::json to_json(const HostRecord& h, bool with_inventory);
+// `stale` is h.is_stale(stale_before).
+nlohmann::json to_json(const HostRecord& h, std::int64_t stale_before, bool with_inventory);
 nlohmann::json to_json(const AuditEntry& e);
 
 }  // namespace relman::controller

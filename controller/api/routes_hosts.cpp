@@ -2,16 +2,27 @@
 #include "controller/api/resources.hpp"
 #include "controller/api/responses.hpp"
 #include "controller/api/routes.hpp"
+#include "protocol/clock.hpp"
+#include "protocol/json_limits.hpp"
+#include "protocol/json_reader.hpp"
 
 namespace relman::controller {
 using nlohmann::json;
 
 void add_host_routes(RouteTable& routes, ApiServices& s) {
   routes.add("GET", "/hosts", Access::kUser, [&s](ApiCall& call) {
-    auto hosts = s.store.list_hosts(call.page);
+    const std::int64_t stale_before = unix_seconds() - s.config.host_stale_after_seconds;
+    HostQuery query{stale_before, std::nullopt};
+    if (auto it = call.query.find("stale"); it != call.query.end()) {
+      if (it->second != "true" && it->second != "false") {
+        return error_response(400, "request.invalid_value", "stale must be true or false");
+      }
+      query.stale = it->second == "true";
+    }
+    auto hosts = s.store.list_hosts(call.page, query);
     if (!hosts) return from_error(hosts.error());
     json items = json::array();
-    for (const auto& h : *hosts) items.push_back(to_json(h, false));
+    for (const auto& h : *hosts) items.push_back(to_json(h, stale_before, false));
     return json_response(200, page_json(items, call.page));
   });
 
@@ -19,7 +30,29 @@ void add_host_routes(RouteTable& routes, ApiServices& s) {
     auto h = s.store.get_host(call.params["agent_id"]);
     if (!h) return from_error(h.error());
     if (!*h) return error_response(404, "host.not_found", "no host with this agent id");
-    return json_response(200, to_json(**h, true));
+    const std::int64_t stale_before = unix_seconds() - s.config.host_stale_after_seconds;
+    return json_response(200, to_json(**h, stale_before, true));
+  });
+
+  // "Inventory now": the host reports at once (a delta, or a full report with {"full": true}).
+  routes.add("POST", "/hosts/{agent_id}/inventory", Access::kUser, [&s](ApiCall& call) {
+    bool full = false;
+    if (!call.req.body.empty()) {
+      auto doc = protocol::parse_json_object(call.req.body, protocol::kMaxApiBodyBytes, "body");
+      if (!doc) return from_error(doc.error());
+      protocol::JsonReader r(*doc);
+      full = r.optional_boolean("full").value_or(false);
+      if (auto c = r.finish_strict(); !c) return from_error(c.error());
+    }
+    const auto& id = call.params["agent_id"];
+    auto h = s.store.get_host(id);
+    if (!h) return from_error(h.error());
+    if (!*h) return error_response(404, "host.not_found", "no host with this agent id");
+    if (!s.gateway.request_inventory(id, full)) {
+      return error_response(409, "host.offline",
+                            "the host is not connected; it reports when it connects");
+    }
+    return json_response(202, json{{"agent_id", id}, {"requested", full ? "full" : "delta"}});
   });
 }
 

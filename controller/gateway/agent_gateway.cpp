@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/blocking.hpp"
+#include "controller/inventory/inventory_intake.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/messages.hpp"
 
@@ -48,6 +49,22 @@ void AgentGateway::notify(const std::string& host_id) {
     conn->check_deliveries = true;
     conn->wake.cancel();
   });
+}
+
+bool AgentGateway::request_inventory(const std::string& host_id, bool full) {
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard lock(mu_);
+    auto it = connections_.find(host_id);
+    if (it == connections_.end()) return false;
+    conn = it->second;
+  }
+  auto text = protocol::encode_message(protocol::InventoryRequest{full, ""});
+  asio::post(conn->executor, [conn, text = std::move(text)]() mutable {
+    conn->outbox.push_back(std::move(text));
+    conn->wake.cancel();
+  });
+  return true;
 }
 
 bool AgentGateway::is_connected(const std::string& host_id) {
@@ -167,11 +184,23 @@ awaitable<void> AgentGateway::handle(Connection& conn, const std::string& text) 
   }
   const std::string& id = conn.agent_id;
   Result<void> stored = ok();
-  if (auto* inv = std::get_if<protocol::InventoryReport>(&*msg)) {
-    std::string os = inv->os_pretty.empty() ? inv->os_id + " " + inv->os_version : inv->os_pretty;
-    stored = co_await run_blocking(blocking_, [&] {
-      return store_.record_inventory(id, inv->hostname, os, text, unix_seconds());
+  if (std::holds_alternative<protocol::InventoryReport>(*msg) ||
+      std::holds_alternative<protocol::InventoryDelta>(*msg)) {
+    // Applying a delta parses and hashes up to kMaxInventoryBytes of JSON: off the network
+    // threads. Messages of one connection are handled in order, so deltas apply in order.
+    auto answer = co_await run_blocking(blocking_, [&]() -> Result<protocol::Message> {
+      if (auto* inv = std::get_if<protocol::InventoryReport>(&*msg)) {
+        return accept_inventory_report(store_, id, *inv, unix_seconds());
+      }
+      return accept_inventory_delta(store_, id, std::get<protocol::InventoryDelta>(*msg),
+                                    unix_seconds());
     });
+    if (answer) {
+      conn.outbox.push_back(protocol::encode_message(*answer));
+      conn.wake.cancel();
+    } else {
+      stored = fail(answer.error());
+    }
   } else if (auto* p = std::get_if<protocol::DeployProgress>(&*msg)) {
     stored = co_await run_blocking(blocking_, [&] {
       return store_.record_progress(id, p->order_id, p->phase, p->bytes_done, p->bytes_total,

@@ -41,6 +41,9 @@ class AgentGateway {
   // There may be new work for this host (thread-safe; no-op when it is not connected).
   void notify(const std::string& host_id);
   bool is_connected(const std::string& host_id);
+  // Asks the host for an inventory report now (a full one when `full`, else a delta); false
+  // when it is not connected (thread-safe).
+  bool request_inventory(const std::string& host_id, bool full);
 
  private:
   struct Connection;

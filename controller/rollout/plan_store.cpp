@@ -14,7 +14,7 @@ Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int
                       " hosts; a plan reads at most that many",
                   "target");
     }
-    RELMAN_TRY(hosts, store.list_hosts(Page{kPage, offset}));
+    RELMAN_TRY(hosts, store.list_hosts(Page{kPage, offset}, HostQuery{}));
     for (auto& h : hosts) {
       PlanHost host{h.agent_id, groups_of(request, h.agent_id)};
       auto inventory = nlohmann::json::parse(h.inventory_json, nullptr, false);

@@ -85,7 +85,33 @@ struct HostRecord {
   bool connected = false;
   std::int64_t first_seen = 0;
   std::int64_t last_seen = 0;
-  std::string inventory_json;  // the last report, as received (validated)
+  // The last inventory report as a document (protocol::inventory_document: no "type", no
+  // "hash"), the hash that names it (what the agent's next delta builds on; empty before the
+  // first report) and when it was stored.
+  std::string inventory_json;
+  std::string inventory_hash;
+  std::int64_t inventory_at = 0;
+
+  // Not connected, and last seen before `stale_before` (see HostQuery).
+  bool is_stale(std::int64_t stale_before) const { return !connected && last_seen < stale_before; }
+};
+
+// A verified inventory report for Store::record_inventory.
+struct InventoryUpdate {
+  std::string hostname;
+  std::string os;
+  std::string document_json;
+  std::string hash;
+  // For a delta: store only while the stored hash is still this one (inventory.base_mismatch
+  // otherwise), so two deltas never build on the same base. Empty for a full report.
+  std::string base_hash;
+};
+
+// Which hosts GET /hosts lists. A host is stale when it is not connected and was last seen
+// before `stale_before` (unix seconds).
+struct HostQuery {
+  std::int64_t stale_before = 0;
+  std::optional<bool> stale;  // only stale (true) or only fresh (false) hosts; all when unset
 };
 
 // A target the gateway must deliver, with what it needs to build the order.

@@ -71,10 +71,9 @@ class SqlStore final : public Store {
   Result<void> host_connected(const std::string& agent_id, std::int64_t now) override;
   Result<void> host_disconnected(const std::string& agent_id, std::int64_t now) override;
   Result<void> mark_all_hosts_disconnected() override;
-  Result<void> record_inventory(const std::string& agent_id, const std::string& hostname,
-                                const std::string& os, const std::string& inventory_json,
+  Result<void> record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                 std::int64_t now) override;
-  Result<std::vector<HostRecord>> list_hosts(const Page& page) override;
+  Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) override;
   Result<std::optional<HostRecord>> get_host(const std::string& agent_id) override;
 
   // Audit log (sql_store_audit.cpp).

@@ -7,10 +7,11 @@
 namespace relman::controller {
 namespace {
 constexpr const char* kHostColumns =
-    "agent_id, hostname, os, connected, first_seen, last_seen, inventory_json";
+    "agent_id, hostname, os, connected, first_seen, last_seen, inventory_json, inventory_hash, "
+    "inventory_at";
 HostRecord read_host(const sql::Statement& st) {
-  return HostRecord{st.text(0),  st.text(1),  st.text(2), st.int64(3) != 0,
-                    st.int64(4), st.int64(5), st.text(6)};
+  return HostRecord{st.text(0),  st.text(1), st.text(2), st.int64(3) != 0, st.int64(4),
+                    st.int64(5), st.text(6), st.text(7), st.int64(8)};
 }
 }  // namespace
 
@@ -38,27 +39,42 @@ Result<void> SqlStore::mark_all_hosts_disconnected() {
   });
 }
 
-Result<void> SqlStore::record_inventory(const std::string& agent_id, const std::string& hostname,
-                                        const std::string& os, const std::string& inventory_json,
+Result<void> SqlStore::record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                         std::int64_t now) {
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
-    RELMAN_TRY(st, c.prepare("UPDATE hosts SET hostname = ?, os = ?, inventory_json = ?, "
-                             "last_seen = ? WHERE agent_id = ?"));
-    RELMAN_CHECK(st.bind(1, hostname)
-                     .bind(2, os)
-                     .bind(3, inventory_json)
-                     .bind(4, now)
-                     .bind(5, agent_id)
+    RELMAN_TRY(st, c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
+                             "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5 "
+                             "WHERE agent_id = ?6 AND (?7 = '' OR inventory_hash = ?7)"));
+    RELMAN_CHECK(st.bind(1, update.hostname)
+                     .bind(2, update.os)
+                     .bind(3, update.document_json)
+                     .bind(4, update.hash)
+                     .bind(5, now)
+                     .bind(6, agent_id)
+                     .bind(7, update.base_hash)
                      .run());
-    return store_sql::upsert_host_ci(c, agent_id, hostname, os);
+    if (st.changes() == 1)
+      return store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os);
+    RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
+    exists.bind(1, agent_id);
+    RELMAN_TRY(row, exists.step());
+    if (!row) return fail("host.not_found", "no host with this agent id", agent_id);
+    return fail("inventory.base_mismatch",
+                "the stored inventory is no longer the report this delta builds on", agent_id);
   });
 }
 
-Result<std::vector<HostRecord>> SqlStore::list_hosts(const Page& page) {
+Result<std::vector<HostRecord>> SqlStore::list_hosts(const Page& page, const HostQuery& query) {
   return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::vector<HostRecord>> {
-    RELMAN_TRY(st, c.prepare(std::string("SELECT ") + kHostColumns +
-                             " FROM hosts ORDER BY agent_id LIMIT ? OFFSET ?"));
-    st.bind(1, store_sql::clamp_limit(page.limit)).bind(2, page.offset);
+    // ?1: -1 all hosts, 1 only stale ones, 0 only fresh ones.
+    RELMAN_TRY(st,
+               c.prepare(std::string("SELECT ") + kHostColumns +
+                         " FROM hosts WHERE ?1 < 0 OR ?1 = (CASE WHEN connected = 0 AND "
+                         "last_seen < ?2 THEN 1 ELSE 0 END) ORDER BY agent_id LIMIT ?3 OFFSET ?4"));
+    st.bind(1, query.stale ? static_cast<std::int64_t>(*query.stale) : std::int64_t{-1})
+        .bind(2, query.stale_before)
+        .bind(3, store_sql::clamp_limit(page.limit))
+        .bind(4, page.offset);
     return store_sql::collect<HostRecord>(st, read_host);
   });
 }

@@ -84,10 +84,11 @@ class Store {
   virtual Result<void> host_connected(const std::string& agent_id, std::int64_t now) = 0;
   virtual Result<void> host_disconnected(const std::string& agent_id, std::int64_t now) = 0;
   virtual Result<void> mark_all_hosts_disconnected() = 0;  // at start
-  virtual Result<void> record_inventory(const std::string& agent_id, const std::string& hostname,
-                                        const std::string& os, const std::string& inventory_json,
+  // Stores a verified inventory report (see InventoryUpdate for deltas). Errors:
+  // host.not_found (the agent never said hello), inventory.base_mismatch.
+  virtual Result<void> record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                         std::int64_t now) = 0;
-  virtual Result<std::vector<HostRecord>> list_hosts(const Page& page) = 0;
+  virtual Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) = 0;
   virtual Result<std::optional<HostRecord>> get_host(const std::string& agent_id) = 0;
 
   // Audit log: append-only; the API reads it. Newest first, narrowed by `query`.

@@ -26,6 +26,15 @@ TEST(AgentConfig, LoadsWithDefaultsAndResolvedPaths) {
   EXPECT_EQ(c->state_dir, tmp.path() / "state");
   EXPECT_EQ(c->install_root, "/opt/relman");
   EXPECT_EQ(c->heartbeat_seconds, 30);
+  EXPECT_EQ(c->inventory_root, "/");
+}
+
+TEST(AgentConfig, InventoryRootIsTakenFromTheConfigFilesDirectory) {
+  TempDir tmp;
+  write_file(tmp / "agent.json", config(R"("inventory_root": "fixture",)"));
+  auto c = load_agent_config(tmp / "agent.json");
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ(c->inventory_root, tmp.path() / "fixture");
 }
 
 TEST(AgentConfig, RefusesBadAgentIdUnknownKeysAndInconsistentBackoff) {

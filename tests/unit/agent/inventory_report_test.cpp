@@ -31,6 +31,16 @@ TEST(InventoryReport, ReadsADebian12Tree) {
   EXPECT_EQ(r.memory_mb, 16377356 / 1024);
 }
 
+TEST(InventoryReport, IsNamedByTheHashOfItsDocument) {
+  auto r = collect_inventory(kDebian12);
+  ASSERT_EQ(r.hash.size(), 64u);
+  EXPECT_EQ(r.hash, *protocol::inventory_hash(protocol::inventory_document(r)));
+  EXPECT_EQ(collect_inventory(kDebian12).hash, r.hash);  // the same tree, the same name
+  r.memory_mb += 1;
+  EXPECT_NE(*protocol::inventory_hash(protocol::inventory_document(r)),
+            collect_inventory(kDebian12).hash);
+}
+
 TEST(InventoryReport, MissingFilesGiveEmptyValues) {
   test::TempDir empty("relman-inventory");
   auto r = collect_inventory(empty.path());

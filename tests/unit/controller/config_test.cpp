@@ -27,6 +27,22 @@ TEST(ControllerConfig, ResolvesRelativePathsAgainstTheFile) {
   EXPECT_EQ(c->client_ca, "/etc/ca.crt");
   EXPECT_EQ(c->port, 8443);
   EXPECT_EQ(c->database(), tmp.path() / "data" / "relman.db");
+  EXPECT_EQ(c->host_stale_after_seconds, 86400);
+}
+
+TEST(ControllerConfig, HostStaleAfterIsBounded) {
+  TempDir tmp;
+  write_file(tmp / "c.json",
+             std::string(kMinimal).replace(1, 0, R"("host_stale_after_seconds": 600,)"));
+  auto c = load_controller_config(tmp / "c.json");
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ(c->host_stale_after_seconds, 600);
+  write_file(tmp / "c.json",
+             std::string(kMinimal).replace(1, 0, R"("host_stale_after_seconds": 0,)"));
+  auto r = load_controller_config(tmp / "c.json");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "protocol.out_of_range");
+  EXPECT_EQ(r.error().context, "host_stale_after_seconds");
 }
 
 TEST(ControllerConfig, RefusesUnknownKeysAndBadValues) {

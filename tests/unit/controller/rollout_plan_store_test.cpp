@@ -34,7 +34,8 @@ class PlanStoreTest : public ::testing::Test {
                    {"os_id", os},
                    {"memory_mb", memory_mb},
                    {"facts", {{"os", {{"id", os}}}}}};
-    ASSERT_TRUE(store->record_inventory(id, id + ".example.org", os, report.dump(), kNow));
+    ASSERT_TRUE(store->record_inventory(
+        id, InventoryUpdate{id + ".example.org", os, report.dump(), "", ""}, kNow));
   }
 
   Result<Plan> plan(const json& body) {

@@ -96,6 +96,7 @@ TEST(Messages, InventoryRoundTrips) {
   in.cpu_count = 8;
   in.memory_mb = 32000;
   in.facts = {{"disks", json::array({{{"name", "sda"}, {"size_gb", 512}}})}};
+  in.hash = kSha;
   auto out = round_trip(in);
   EXPECT_EQ(out.hostname, in.hostname);
   EXPECT_EQ(out.os_id, in.os_id);
@@ -107,6 +108,50 @@ TEST(Messages, InventoryRoundTrips) {
   EXPECT_EQ(out.cpu_count, 8);
   EXPECT_EQ(out.memory_mb, 32000);
   EXPECT_EQ(out.facts, in.facts);
+  EXPECT_EQ(out.hash, kSha);
+}
+
+TEST(Messages, InventoryDocumentIsTheReportWithoutTypeAndHash) {
+  InventoryReport in{"h", "debian", "12", "", "6.1", "x86_64", "", 1, 1, json::object(), kSha};
+  auto doc = inventory_document(in);
+  EXPECT_FALSE(doc.contains("hash"));
+  EXPECT_FALSE(doc.contains("type"));
+  EXPECT_EQ(doc["hostname"], "h");
+  EXPECT_TRUE(doc["facts"].is_object());
+  // The controller rebuilds the same document from what it decodes.
+  auto back = decode_message(encode_message(in));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*inventory_hash(inventory_document(std::get<InventoryReport>(*back))),
+            *inventory_hash(doc));
+}
+
+TEST(Messages, InventoryDeltaRoundTrips) {
+  InventoryDelta in;
+  in.base_hash = kOtherSha;
+  in.hash = kSha;
+  in.changes.set = {{"/facts/memory/available_mib", 12}};
+  in.changes.unset = {"/facts/rpm"};
+  in.changes.items = {{"/facts/software/dpkg/packages",
+                       {{{"name", "htop"}, {"architecture", "amd64"}, {"version", "3"}}},
+                       {},
+                       {}}};
+  auto out = round_trip(in);
+  EXPECT_EQ(out.base_hash, kOtherSha);
+  EXPECT_EQ(out.hash, kSha);
+  EXPECT_EQ(out.changes.entry_count(), 3u);
+  EXPECT_EQ(out.changes.items.at(0).added.at(0)["name"], "htop");
+  EXPECT_EQ(wire(in)["type"], "inventory_delta");
+}
+
+TEST(Messages, InventoryAckAndRequestRoundTrip) {
+  EXPECT_EQ(round_trip(InventoryAck{kSha}).hash, kSha);
+  auto req = round_trip(InventoryRequest{true, "inventory.base_mismatch"});
+  EXPECT_TRUE(req.full);
+  EXPECT_EQ(req.reason, "inventory.base_mismatch");
+  EXPECT_FALSE(round_trip(InventoryRequest{}).full);
+  auto bare = decode_message(R"({"type": "inventory_request"})");
+  ASSERT_TRUE(bare) << bare.error().describe();
+  EXPECT_FALSE(std::get<InventoryRequest>(*bare).full);
 }
 
 TEST(Messages, DeployOrderRoundTrips) {
@@ -268,24 +313,26 @@ TEST(MessagesDecode, HelloAckRefusesVersionOutOfRange) {
 }
 
 TEST(MessagesDecode, InventoryRefusesFactsThatAreNotAnObject) {
-  json j = wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object()});
+  json j =
+      wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object(), kSha});
   j["facts"] = json::array();
   expect_refused(j, "protocol.wrong_type", "facts");
 }
 
 TEST(MessagesDecode, InventoryNeedsOnlyAHostname) {
   auto unknown = decode_message(
-      encode_message(InventoryReport{"h", "", "", "", "", "", "", 0, 0, json::object()}));
+      encode_message(InventoryReport{"h", "", "", "", "", "", "", 0, 0, json::object(), kSha}));
   ASSERT_TRUE(unknown) << unknown.error().describe();
-  auto nameless = decode_message(
-      encode_message(InventoryReport{"", "debian", "", "", "", "", "", 0, 0, json::object()}));
+  auto nameless = decode_message(encode_message(
+      InventoryReport{"", "debian", "", "", "", "", "", 0, 0, json::object(), kSha}));
   ASSERT_FALSE(nameless);
   EXPECT_EQ(nameless.error().code, "protocol.empty_field");
   EXPECT_EQ(nameless.error().context, "hostname");
 }
 
 TEST(MessagesDecode, InventoryAcceptsMissingFacts) {
-  json j = wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object()});
+  json j =
+      wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object(), kSha});
   j.erase("facts");
   auto r = decode_message(j.dump());
   ASSERT_TRUE(r) << r.error().describe();
@@ -293,7 +340,7 @@ TEST(MessagesDecode, InventoryAcceptsMissingFacts) {
 }
 
 TEST(MessagesDecode, InventoryRefusesOversizedReport) {
-  InventoryReport in{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object()};
+  InventoryReport in{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object(), kSha};
   in.facts = {{"blob", std::string(kMaxInventoryBytes, 'x')}};
   auto r = decode_message(encode_message(in));
   ASSERT_FALSE(r);
@@ -301,10 +348,46 @@ TEST(MessagesDecode, InventoryRefusesOversizedReport) {
   EXPECT_EQ(r.error().context, "inventory");
 }
 
+TEST(MessagesDecode, InventoryNeedsAHash) {
+  json j =
+      wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, 1, json::object(), kSha});
+  j.erase("hash");
+  expect_refused(j, "protocol.missing_field", "hash");
+  j["hash"] = "ABC";
+  expect_refused(j, "protocol.invalid_value", "hash");
+}
+
+TEST(MessagesDecode, InventoryDeltaRefusesBadHashesAndChanges) {
+  InventoryDelta in{kOtherSha, kSha, {}};
+  json j = wire(in);
+  j.erase("base_hash");
+  expect_refused(j, "protocol.missing_field", "base_hash");
+  j = wire(in);
+  j["hash"] = std::string(64, 'G');
+  expect_refused(j, "protocol.invalid_value", "hash");
+  j = wire(in);
+  j["set"] = {{{"path", "no-slash"}, {"value", 1}}};
+  expect_refused(j, "protocol.invalid_value", "set[0].path");
+}
+
+TEST(MessagesDecode, InventoryDeltaRefusesOversizedDelta) {
+  InventoryDelta in{kOtherSha, kSha, {}};
+  in.changes.set = {{"/facts/blob", std::string(kMaxInventoryBytes, 'x')}};
+  auto r = decode_message(encode_message(in));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "protocol.frame_too_large");
+}
+
+TEST(MessagesDecode, InventoryAckNeedsAHash) {
+  expect_refused(json{{"type", "inventory_ack"}}, "protocol.missing_field", "hash");
+  expect_refused(json{{"type", "inventory_request"}, {"full", "yes"}}, "protocol.wrong_type",
+                 "full");
+}
+
 TEST(MessagesDecode, InventoryRefusesNegativeMemory) {
-  expect_refused(
-      wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, -1, json::object()}),
-      "protocol.out_of_range", "memory_mb");
+  expect_refused(wire(InventoryReport{"h", "debian", "", "", "6.1", "x86_64", "", 1, -1,
+                                      json::object(), kSha}),
+                 "protocol.out_of_range", "memory_mb");
 }
 
 TEST(MessagesDecode, ProgressRefusesUnknownPhase) {

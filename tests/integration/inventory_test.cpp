@@ -1,0 +1,180 @@
+// Inventory reporting between a real controller and a real agent that reads a fixture tree:
+// a full report on start, deltas after that ("inventory now"), a full report again when the
+// controller no longer holds the delta's base, and the inventory-now endpoint's refusals.
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <optional>
+
+#include "tests/support/cluster.hpp"
+
+namespace relman::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kServerTree = fs::path(RELMAN_SOURCE_DIR) / "tests/fixtures/inventory/server";
+
+class InventoryTest : public ::testing::Test {
+ protected:
+  InventoryTest() : pki(tmp / "pki"), controller(tmp / "controller", pki) {}
+
+  void SetUp() override {
+    fs::copy(kServerTree, root(), fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    controller.start();
+    agent_.emplace(tmp / "agent", pki, "web-01", controller);  // needs the controller's port
+    agent().config()["inventory_root"] = root().string();
+    agent().start();
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << "---- controller log ----\n" << controller.log() << "\n";
+      if (agent_) std::cerr << "---- agent log ----\n" << agent().log() << "\n";
+    }
+  }
+
+  fs::path root() const { return tmp.path() / "root"; }
+  AgentProcess& agent() { return *agent_; }
+
+  nlohmann::json host() { return controller.api("GET", "/api/v1/hosts/web-01").body; }
+
+  // Waits until the stored inventory's hash is not `old`; returns the host.
+  nlohmann::json wait_inventory_change(const std::string& old) {
+    nlohmann::json h;
+    bool changed = wait_until([&] {
+      h = host();
+      return h.value("inventory_hash", "") != old && !h.value("inventory_hash", "").empty();
+    });
+    EXPECT_TRUE(changed) << h.dump();
+    return h;
+  }
+
+  void install_dpkg_package(const std::string& name) {
+    std::ofstream(root() / "var/lib/dpkg/status", std::ios::app)
+        << "\nPackage: " << name
+        << "\nStatus: install ok installed\nInstalled-Size: 10\nArchitecture: amd64\n"
+           "Version: 1.0\n";
+  }
+
+  static bool has_package(const nlohmann::json& h, const std::string& name) {
+    for (const auto& p : h["inventory"]["facts"]["software"]["dpkg"]["packages"]) {
+      if (p.value("name", "") == name) return true;
+    }
+    return false;
+  }
+
+  static std::size_t count(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  }
+
+  TempDir tmp{"relman-it"};
+  TestPki pki;
+  ControllerProcess controller;
+  std::optional<AgentProcess> agent_;
+};
+
+TEST_F(InventoryTest, FullReportThenDeltasThenFullAgainWhenTheBaseIsUnknown) {
+  // 1. The first report is full.
+  auto h = wait_inventory_change("");
+  const std::string first = h["inventory_hash"];
+  EXPECT_EQ(h["hostname"], h["inventory"]["hostname"]);
+  EXPECT_FALSE(has_package(h, "htop"));
+  EXPECT_EQ(count(controller.log(), "inventory full report"), 1u);
+
+  // 2. A package appears; "inventory now" brings a delta with exactly that change.
+  install_dpkg_package("htop");
+  auto now = controller.api("POST", "/api/v1/hosts/web-01/inventory");
+  ASSERT_EQ(now.status, 202) << now.text;
+  h = wait_inventory_change(first);
+  const std::string second = h["inventory_hash"];
+  EXPECT_TRUE(has_package(h, "htop")) << h.dump();
+  EXPECT_NE(controller.log().find("inventory delta " + first + " -> " + second + " (1 changes)"),
+            std::string::npos)
+      << controller.log();
+  EXPECT_EQ(count(controller.log(), "inventory full report"), 1u);
+
+  // 3. The controller loses the report the agent builds on (e.g. restored from a backup): the
+  //    delta is refused with a request for a full report, and the full report brings it back.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(controller.database().c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    std::string sql = "UPDATE hosts SET inventory_hash = '" + std::string(64, 'e') +
+                      "' WHERE agent_id = 'web-01'";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  install_dpkg_package("tmux");
+  ASSERT_EQ(controller.api("POST", "/api/v1/hosts/web-01/inventory").status, 202);
+  h = wait_inventory_change(std::string(64, 'e'));
+  EXPECT_TRUE(has_package(h, "tmux"));
+  EXPECT_TRUE(has_package(h, "htop"));
+  EXPECT_NE(controller.log().find("inventory.base_mismatch"), std::string::npos);
+  EXPECT_NE(agent().log().find("controller asks for a full inventory report: "
+                               "inventory.base_mismatch"),
+            std::string::npos)
+      << agent().log();
+  EXPECT_EQ(count(controller.log(), "inventory full report"), 2u);
+
+  // 4. After that, deltas again: a full report on demand, then back to deltas.
+  const std::string third = h["inventory_hash"];
+  auto full = controller.api("POST", "/api/v1/hosts/web-01/inventory", {{"full", true}});
+  ASSERT_EQ(full.status, 202) << full.text;
+  EXPECT_EQ(full.body["requested"], "full");
+  EXPECT_TRUE(wait_until([&] { return count(controller.log(), "inventory full report") == 3; }));
+  EXPECT_EQ(host()["inventory_hash"], third);  // nothing changed on the host
+}
+
+TEST_F(InventoryTest, InventoryNowRefusesUnknownAndOfflineHostsAndBadBodies) {
+  wait_inventory_change("");
+  auto unknown = controller.api("POST", "/api/v1/hosts/nobody/inventory");
+  EXPECT_EQ(unknown.status, 404) << unknown.text;
+  EXPECT_EQ(unknown.body["error"]["code"], "host.not_found");
+
+  auto bad = controller.api("POST", "/api/v1/hosts/web-01/inventory", {{"full", "yes"}});
+  EXPECT_EQ(bad.status, 400) << bad.text;
+  EXPECT_EQ(bad.body["error"]["code"], "protocol.wrong_type");
+  auto extra = controller.api("POST", "/api/v1/hosts/web-01/inventory", {{"fast", true}});
+  EXPECT_EQ(extra.status, 400) << extra.text;
+  EXPECT_EQ(extra.body["error"]["code"], "protocol.unknown_field");
+
+  agent().stop();
+  ASSERT_TRUE(wait_until([&] { return !host().value("connected", true); }));
+  auto offline = controller.api("POST", "/api/v1/hosts/web-01/inventory");
+  EXPECT_EQ(offline.status, 409) << offline.text;
+  EXPECT_EQ(offline.body["error"]["code"], "host.offline");
+}
+
+TEST_F(InventoryTest, HostsNotSeenForTheConfiguredTimeAreStale) {
+  controller.stop();
+  controller.config_overrides()["host_stale_after_seconds"] = 1;
+  controller.start();  // same port: the agent reconnects
+  ASSERT_TRUE(wait_until([&] { return host().value("connected", false); }));
+  auto ids = [&](const std::string& query) {
+    std::vector<std::string> out;
+    auto page = controller.api("GET", "/api/v1/hosts" + query);
+    for (const auto& h : page.body["items"]) out.push_back(h["agent_id"]);
+    return out;
+  };
+  EXPECT_FALSE(host()["stale"].get<bool>());  // connected hosts are never stale
+  EXPECT_TRUE(ids("?stale=true").empty());
+  EXPECT_EQ(ids("?stale=false"), std::vector<std::string>{"web-01"});
+
+  agent().stop();
+  ASSERT_TRUE(wait_until([&] { return host().value("stale", false); })) << host().dump();
+  EXPECT_EQ(ids("?stale=true"), std::vector<std::string>{"web-01"});
+  EXPECT_TRUE(ids("?stale=false").empty());
+  EXPECT_EQ(ids("").size(), 1u);
+  EXPECT_TRUE(controller.api("GET", "/api/v1/hosts").body["items"][0]["stale"].get<bool>());
+
+  auto bad = controller.api("GET", "/api/v1/hosts?stale=yes");
+  EXPECT_EQ(bad.status, 400) << bad.text;
+  EXPECT_EQ(bad.body["error"]["code"], "request.invalid_value");
+}
+
+}  // namespace
+}  // namespace relman::test
