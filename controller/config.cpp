@@ -37,6 +37,7 @@ Result<ControllerConfig> load_controller_config(const std::filesystem::path& fil
     RELMAN_TRY(parsed, parse_webhook_configs(*hooks, path_of));
     c.webhooks = std::move(parsed);
   }
+  r.allow("database");  // read by load_database_config (controller/database_config.hpp)
   RELMAN_CHECK(r.finish_strict());
   return c;
 }

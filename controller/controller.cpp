@@ -63,12 +63,23 @@ Result<void> ensure_admin(Store& store, const ControllerConfig& config) {
   return ok();
 }
 
+Result<std::unique_ptr<SqlStore>> open_store(const DatabaseConfig& db) {
+  if (db.kind == DatabaseConfig::Kind::postgresql) {
+    // The URL carries no password (the config refuses one), so it may be logged.
+    spdlog::info("store: PostgreSQL at {}", db.url);
+    return SqlStore::open_postgresql(sql::PgTarget{db.url, db.password},
+                                     static_cast<std::size_t>(db.pool_size));
+  }
+  spdlog::info("store: SQLite file {}", db.path.string());
+  return SqlStore::open_sqlite(db.path);
+}
+
 }  // namespace
 
-Result<void> run_controller(const ControllerConfig& config) {
+Result<void> run_controller(const ControllerConfig& config, const DatabaseConfig& database) {
   RELMAN_CHECK(make_private_dir(config.data_dir));
   RELMAN_CHECK(make_private_dir(config.upload_dir()));
-  RELMAN_TRY(store, SqlStore::open_sqlite(config.database()));
+  RELMAN_TRY(store, open_store(database));
   RELMAN_CHECK(store->mark_all_hosts_disconnected());
   RELMAN_CHECK(ensure_admin(*store, config));
   RELMAN_TRY(trust, packaging::load_trust_store(config.trust_file));

@@ -25,7 +25,12 @@ int main(int argc, char** argv) {
     std::cerr << "relman-controller: " << config.error().describe() << "\n";
     return 2;
   }
-  auto r = relman::controller::run_controller(*config);
+  auto database = relman::controller::load_database_config(config_file, config->database());
+  if (!database) {
+    std::cerr << "relman-controller: " << database.error().describe() << "\n";
+    return 2;
+  }
+  auto r = relman::controller::run_controller(*config, *database);
   if (!r) {
     spdlog::critical("{}", r.error().describe());
     std::cerr << "relman-controller: " << r.error().describe() << "\n";

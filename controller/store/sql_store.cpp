@@ -2,6 +2,7 @@
 
 #include "controller/store/migrations/migrations.hpp"
 #include "controller/store/sql/migrate.hpp"
+#include "controller/store/sql/pg_connection.hpp"
 #include "controller/store/sql/sqlite_connection.hpp"
 
 namespace relman::controller {
@@ -16,6 +17,13 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<sql::Pool> pool
 
 Result<std::unique_ptr<SqlStore>> SqlStore::open_sqlite(const std::filesystem::path& file) {
   RELMAN_TRY(pool, sql::Pool::open([file] { return sql::open_sqlite(file); }, 1,
+                                   std::chrono::seconds(30)));
+  return open(std::move(pool));
+}
+
+Result<std::unique_ptr<SqlStore>> SqlStore::open_postgresql(const sql::PgTarget& target,
+                                                            std::size_t pool_size) {
+  RELMAN_TRY(pool, sql::Pool::open([target] { return sql::open_postgresql(target); }, pool_size,
                                    std::chrono::seconds(30)));
   return open(std::move(pool));
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "controller/store/sql/pg_connection.hpp"
 #include "controller/store/sql/pool.hpp"
 #include "controller/store/store.hpp"
 
@@ -17,6 +18,9 @@ class SqlStore final : public Store {
   static Result<std::unique_ptr<SqlStore>> open(std::unique_ptr<sql::Pool> pool);
   // SQLite on one file: a pool of one connection (SQLite has one writer at a time anyway).
   static Result<std::unique_ptr<SqlStore>> open_sqlite(const std::filesystem::path& file);
+  // PostgreSQL: a pool of up to `pool_size` connections (the first one opened now).
+  static Result<std::unique_ptr<SqlStore>> open_postgresql(const sql::PgTarget& target,
+                                                           std::size_t pool_size);
 
   sql::Dialect dialect() const { return pool_->dialect(); }
 

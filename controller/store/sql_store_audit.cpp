@@ -35,9 +35,10 @@ Result<std::vector<AuditEntry>> SqlStore::list_audit(const AuditQuery& query, co
     // Each condition is skipped when its parameter is empty; the action prefix is compared
     // with substr so that '%' and '_' in it are not LIKE wildcards.
     RELMAN_TRY(st, c.prepare(std::string(kAuditColumns) +
-                             "WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR object_type = ?2) "
-                             "AND (?3 = '' OR object_id = ?3) "
-                             "AND (?4 = '' OR substr(action, 1, length(?4)) = ?4) "
+                             "WHERE (CAST(?1 AS TEXT) = '' OR actor = ?1) AND (CAST(?2 AS TEXT) = "
+                             "'' OR object_type = ?2) "
+                             "AND (CAST(?3 AS TEXT) = '' OR object_id = ?3) "
+                             "AND (CAST(?4 AS TEXT) = '' OR substr(action, 1, length(?4)) = ?4) "
                              "ORDER BY id DESC LIMIT ?5 OFFSET ?6"));
     st.bind(1, query.actor)
         .bind(2, query.object_type)

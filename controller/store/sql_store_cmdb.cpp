@@ -270,9 +270,10 @@ Result<std::vector<cmdb::CiRecord>> SqlStore::list_cis(const cmdb::CiFilter& f, 
   return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::vector<cmdb::CiRecord>> {
     // Each filter is "?N IS NULL OR column matches ?N", so one statement serves them all.
     std::string sql = std::string("SELECT ") + store_sql::kCiColumns +
-                      " FROM cmdb_cis WHERE (?1 IS NULL OR class = ?1) AND "
-                      "(?2 IS NULL OR stage = ?2) AND (?3 IS NULL OR owner_group = ?3) AND "
-                      "(?4 IS NULL OR LOWER(name) LIKE ?4 ESCAPE '\\') "
+                      " FROM cmdb_cis WHERE (CAST(?1 AS TEXT) IS NULL OR class = ?1) AND "
+                      "(CAST(?2 AS TEXT) IS NULL OR stage = ?2) AND (CAST(?3 AS TEXT) IS NULL OR "
+                      "owner_group = ?3) AND "
+                      "(CAST(?4 AS TEXT) IS NULL OR LOWER(name) LIKE ?4 ESCAPE '\\') "
                       "ORDER BY id LIMIT ?5 OFFSET ?6";
     RELMAN_TRY(st, c.prepare(sql));
     auto bind_opt = [&](int i, const std::optional<std::string>& v) {

@@ -151,7 +151,8 @@ Result<std::vector<DeploymentRecord>> SqlStore::list_deployments(
     RELMAN_TRY(st, c.prepare(query));
     int i = 1;
     if (release_id) st.bind(i++, *release_id);
-    st.bind(i++, store_sql::clamp_limit(page.limit)).bind(i++, page.offset);
+    st.bind(i, store_sql::clamp_limit(page.limit));
+    st.bind(i + 1, page.offset);
     RELMAN_TRY(out, store_sql::collect<DeploymentRecord>(st, read_deployment));
     for (auto& d : out) {
       RELMAN_TRY(targets, targets_of(c, d.id));

@@ -42,9 +42,10 @@ Result<void> SqlStore::mark_all_hosts_disconnected() {
 Result<void> SqlStore::record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                         std::int64_t now) {
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
-    RELMAN_TRY(st, c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
-                             "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5 "
-                             "WHERE agent_id = ?6 AND (?7 = '' OR inventory_hash = ?7)"));
+    RELMAN_TRY(st,
+               c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
+                         "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5 "
+                         "WHERE agent_id = ?6 AND (CAST(?7 AS TEXT) = '' OR inventory_hash = ?7)"));
     RELMAN_CHECK(st.bind(1, update.hostname)
                      .bind(2, update.os)
                      .bind(3, update.document_json)

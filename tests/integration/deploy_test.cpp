@@ -1,10 +1,8 @@
 // End to end over loopback: real relman-controller and relman-agent processes, a fresh PKI,
-// a real SQLite file, mutual TLS. A package goes from a release manager to an agent, is
-// verified and installed, and the result comes back; every refusal shows in the deployment
-// status with its reason code.
+// a real database (SQLite, or PostgreSQL with RELMAN_TEST_DB=postgresql), mutual TLS. A package
+// goes from a release manager to an agent, is verified and installed, and the result comes back;
+// every refusal shows in the deployment status with its reason code.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-
 #include <chrono>
 
 #include "packaging/sha256.hpp"
@@ -19,23 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-// Runs one statement against the controller's database, as a compromised or corrupted store
-// would look. Parameters bind as text.
-void sql(const std::filesystem::path& db, const std::string& statement,
+// Changes one row of the controller's database, as a compromised or corrupted store would.
+void sql(ControllerProcess& controller, const std::string& statement,
          const std::vector<std::string>& params) {
-  sqlite3* h = nullptr;
-  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
-  sqlite3_busy_timeout(h, 5000);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(h, statement.c_str(), -1, &st, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(h);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    sqlite3_bind_text(st, static_cast<int>(i + 1), params[i].c_str(), -1, SQLITE_TRANSIENT);
-  }
-  EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(h);
-  EXPECT_EQ(sqlite3_changes(h), 1) << statement;
-  sqlite3_finalize(st);
-  sqlite3_close(h);
+  EXPECT_EQ(controller.sql(statement, params), 1) << statement;
 }
 
 class DeployTest : public ::testing::Test {
@@ -88,7 +73,7 @@ class DeployTest : public ::testing::Test {
     ASSERT_TRUE(canonical);
     protocol::DeployOrderMessage msg{order, key.public_key().key_id(),
                                      packaging::sign(key, *canonical)};
-    sql(controller.database(),
+    sql(controller,
         "UPDATE deployment_targets SET status = 'sent', order_id = ?, order_message = ? "
         "WHERE deployment_id = ? AND host_id = ? AND status = 'pending'",
         {order.order_id, protocol::encode_message(msg), std::to_string(deployment), host});
@@ -207,7 +192,7 @@ TEST_F(DeployTest, AgentRefusesPackageTamperedInTheStore) {
   auto blob = controller.data_dir() / "dml" / sha->substr(0, 2) / (*sha + ".rpkg");
   std::filesystem::create_directories(blob.parent_path());
   std::filesystem::copy_file(evil, blob);
-  sql(controller.database(), "UPDATE packages SET sha256 = ?, size = ? WHERE id = ?",
+  sql(controller, "UPDATE packages SET sha256 = ?, size = ? WHERE id = ?",
       {*sha, std::to_string(std::filesystem::file_size(evil)), std::to_string(package_id)});
 
   auto& a = agent("web-02");
@@ -304,7 +289,7 @@ TEST_F(ForgedOrderTest, AgentRefusesOrderChangedAfterSigning) {
   protocol::DeployOrderMessage msg{order, pki.order_signing_key().public_key().key_id(),
                                    packaging::sign(pki.order_signing_key(), *canonical)};
   msg.order.allow_downgrade = true;  // changed after signing
-  sql(controller.database(),
+  sql(controller,
       "UPDATE deployment_targets SET status = 'sent', order_id = ?, order_message = ? "
       "WHERE deployment_id = ? AND host_id = ?",
       {order.order_id, protocol::encode_message(msg), std::to_string(id), "web-06"});

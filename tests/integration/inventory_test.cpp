@@ -1,7 +1,6 @@
 // Inventory reporting between a real controller and a real agent that reads a fixture tree:
 // a full report on start, deltas after that ("inventory now"), a full report again when the
 // controller no longer holds the delta's base, and the inventory-now endpoint's refusals.
-#include <sqlite3.h>
 
 #include <gtest/gtest.h>
 
@@ -99,15 +98,9 @@ TEST_F(InventoryTest, FullReportThenDeltasThenFullAgainWhenTheBaseIsUnknown) {
 
   // 3. The controller loses the report the agent builds on (e.g. restored from a backup): the
   //    delta is refused with a request for a full report, and the full report brings it back.
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(controller.database().c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    std::string sql = "UPDATE hosts SET inventory_hash = '" + std::string(64, 'e') +
-                      "' WHERE agent_id = 'web-01'";
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  }
+  EXPECT_EQ(controller.sql("UPDATE hosts SET inventory_hash = ? WHERE agent_id = ?",
+                           {std::string(64, 'e'), "web-01"}),
+            1);
   install_dpkg_package("tmux");
   ASSERT_EQ(controller.api("POST", "/api/v1/hosts/web-01/inventory").status, 202);
   h = wait_inventory_change(std::string(64, 'e'));

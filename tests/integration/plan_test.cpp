@@ -3,7 +3,6 @@
 // own inventory reports. The plan selects by facts, orders by dependencies, splits into waves,
 // applies windows, and stores and sends nothing.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "protocol/clock.hpp"
 #include "tests/support/cluster.hpp"
@@ -54,27 +53,11 @@ class PlanApiTest : public ::testing::Test {
                    {"os_id", os},
                    {"memory_mb", memory_mb},
                    {"facts", {{"os", {{"id", os}}}}}};
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(controller.database().c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt* st = nullptr;
-    ASSERT_EQ(
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO hosts (agent_id, hostname, os, connected, first_seen, "
-                           "last_seen, inventory_json) VALUES (?, ?, ?, 0, ?, ?, ?)",
-                           -1, &st, nullptr),
-        SQLITE_OK)
-        << sqlite3_errmsg(db);
-    const std::string hostname = id + ".example.org", text = report.dump();
-    sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, hostname.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, os.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, unix_seconds());
-    sqlite3_bind_int64(st, 5, unix_seconds());
-    sqlite3_bind_text(st, 6, text.c_str(), -1, SQLITE_TRANSIENT);
-    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    const std::string now = std::to_string(unix_seconds());
+    EXPECT_EQ(controller.sql("INSERT INTO hosts (agent_id, hostname, os, connected, first_seen, "
+                             "last_seen, inventory_json) VALUES (?, ?, ?, 0, ?, ?, ?)",
+                             {id, id + ".example.org", os, now, now, report.dump()}),
+              1);
   }
 
   ApiResult plan(const json& body) {

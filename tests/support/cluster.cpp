@@ -54,6 +54,7 @@ std::pair<std::filesystem::path, std::filesystem::path> TestPki::agent_cert(cons
 ControllerProcess::ControllerProcess(const std::filesystem::path& dir, TestPki& pki)
     : dir_(dir), pki_(pki) {
   std::filesystem::create_directories(dir_);
+  if (postgres_selected()) pg_ = std::make_unique<PgTestDatabase>();
 }
 
 ControllerProcess::~ControllerProcess() { stop(); }
@@ -72,6 +73,12 @@ void ControllerProcess::start() {
                      {"trust", pki_.trust_file().string()},
                      {"threads", 2},
                      {"ready_file", ready.string()}};
+  if (pg_) {
+    cfg["database"] = {{"kind", "postgresql"}, {"url", pg_->url()}};
+    if (!postgres_password_file().empty()) {
+      cfg["database"]["password_file"] = postgres_password_file().string();
+    }
+  }
   cfg.update(overrides_);
   write_file(dir_ / "controller.json", cfg.dump(2));
   process_.start({binary_path("relman-controller").string(), "--config",
@@ -86,6 +93,21 @@ void ControllerProcess::start() {
 }
 
 void ControllerProcess::stop() { process_.stop(); }
+
+std::int64_t ControllerProcess::sql(const std::string& statement,
+                                    const std::vector<std::string>& params) {
+  if (!pg_) return sqlite_exec(database(), statement, params);
+  std::string numbered;
+  int n = 0;
+  for (char c : statement) {
+    if (c == '?') {
+      numbered += "$" + std::to_string(++n);
+    } else {
+      numbered += c;
+    }
+  }
+  return pg_exec(pg_->url(), numbered, params);
+}
 void ControllerProcess::kill9() { process_.kill9(); }
 
 std::shared_ptr<asio::ssl::context> ControllerProcess::anonymous_tls() const {

@@ -1,6 +1,7 @@
 // Real relman processes on loopback with a fresh PKI, for integration tests: a controller on
-// a SQLite file in a temp dir and any number of agents, each with its own certificate, state
-// and install root.
+// a SQLite file in a temp dir (or, with RELMAN_TEST_DB=postgresql, a fresh PostgreSQL
+// database: tests/support/test_database.hpp) and any number of agents, each with its own
+// certificate, state and install root.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "protocol/https_client.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
 
 namespace relman::test {
 
@@ -59,6 +61,10 @@ class ControllerProcess {
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
   std::filesystem::path data_dir() const { return dir_ / "data"; }
   std::filesystem::path database() const { return data_dir() / "relman.db"; }
+  // Runs one statement (`?` placeholders, values as text) on the controller's database, on
+  // whichever backend it uses, past the controller: as a corrupted store would look. Returns
+  // the rows changed; throws on failure.
+  std::int64_t sql(const std::string& statement, const std::vector<std::string>& params = {});
   std::string log() const { return process_.log(); }
   const std::string& admin_password() const { return admin_password_; }
   // Extra keys merged into controller.json at the next start().
@@ -84,6 +90,7 @@ class ControllerProcess {
   std::string admin_password_ = "correct-horse-battery-staple";
   std::string token_;
   nlohmann::json overrides_ = nlohmann::json::object();
+  std::unique_ptr<PgTestDatabase> pg_;  // when the tests run on PostgreSQL
 };
 
 class AgentProcess {

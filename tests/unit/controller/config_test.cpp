@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/auth/passwords.hpp"
+#include "controller/database_config.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace relman::controller {
@@ -26,8 +27,11 @@ TEST(ControllerConfig, ResolvesRelativePathsAgainstTheFile) {
   EXPECT_EQ(c->data_dir, tmp.path() / "data");
   EXPECT_EQ(c->client_ca, "/etc/ca.crt");
   EXPECT_EQ(c->port, 8443);
-  EXPECT_EQ(c->database(), tmp.path() / "data" / "relman.db");
   EXPECT_EQ(c->host_stale_after_seconds, 86400);
+  auto db = load_database_config(tmp / "controller.json", c->database());
+  ASSERT_TRUE(db) << db.error().describe();
+  EXPECT_EQ(db->kind, DatabaseConfig::Kind::sqlite);
+  EXPECT_EQ(db->path, tmp.path() / "data" / "relman.db");
 }
 
 TEST(ControllerConfig, HostStaleAfterIsBounded) {
@@ -43,6 +47,67 @@ TEST(ControllerConfig, HostStaleAfterIsBounded) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "protocol.out_of_range");
   EXPECT_EQ(r.error().context, "host_stale_after_seconds");
+}
+
+std::string with_database(const std::string& section) {
+  return std::string(kMinimal).replace(1, 0, "\"database\": " + section + ",");
+}
+
+TEST(ControllerConfig, ReadsTheDatabaseSection) {
+  TempDir tmp;
+  write_file(tmp / "c.json", with_database(R"({"kind": "sqlite", "path": "store/r.db"})"));
+  ASSERT_TRUE(load_controller_config(tmp / "c.json")) << "the main reader lets the section be";
+  auto lite = load_database_config(tmp / "c.json", "default.db");
+  ASSERT_TRUE(lite) << lite.error().describe();
+  EXPECT_EQ(lite->path, tmp.path() / "store" / "r.db");
+
+  write_file(tmp / "pw", "s3cret\n");
+  write_file(tmp / "c.json", with_database(R"({"kind": "postgresql", "url":
+      "postgresql://relman@db.example.org:5432/relman", "password_file": "pw", "pool_size": 4})"));
+  auto pg = load_database_config(tmp / "c.json", "default.db");
+  ASSERT_TRUE(pg) << pg.error().describe();
+  EXPECT_EQ(pg->kind, DatabaseConfig::Kind::postgresql);
+  EXPECT_EQ(pg->url, "postgresql://relman@db.example.org:5432/relman");
+  EXPECT_EQ(pg->password_file, tmp.path() / "pw");
+  EXPECT_EQ(pg->password, "s3cret") << "read, without the line end";
+  EXPECT_EQ(pg->pool_size, 4);
+}
+
+TEST(ControllerConfig, RefusesABadDatabaseSectionSayingWhy) {
+  TempDir tmp;
+  write_file(tmp / "empty", "");
+  struct Case {
+    std::string section, code, context;
+  };
+  for (const auto& c : std::vector<Case>{
+           {R"("sqlite")", "config.invalid", "database"},
+           {R"({"path": "x.db"})", "protocol.missing_field", "database.kind"},
+           {R"({"kind": "mysql"})", "config.invalid", "database.kind"},
+           {R"({"kind": "sqlite", "url": "postgresql://h/db"})", "config.invalid", "database.url"},
+           {R"({"kind": "sqlite", "colour": 1})", "protocol.unknown_field", "database.colour"},
+           {R"({"kind": "postgresql"})", "protocol.missing_field", "database.url"},
+           {R"({"kind": "postgresql", "url": "host=db dbname=relman"})", "config.invalid",
+            "database.url"},
+           {R"({"kind": "postgresql", "url": "postgresql://relman:hunter2@db/relman"})",
+            "config.invalid", "database.url"},
+           {R"({"kind": "postgresql", "url": "postgresql://db/relman?password=hunter2"})",
+            "config.invalid", "database.url"},
+           {R"({"kind": "postgresql", "url": "postgresql://db/r", "path": "x.db"})",
+            "config.invalid", "database.path"},
+           {R"({"kind": "postgresql", "url": "postgresql://db/r", "password_file": "absent"})",
+            "config.invalid", "database.password_file"},
+           {R"({"kind": "postgresql", "url": "postgresql://db/r", "password_file": "empty"})",
+            "config.invalid", "database.password_file"},
+           {R"({"kind": "postgresql", "url": "postgresql://db/r", "pool_size": 0})",
+            "protocol.out_of_range", "database.pool_size"},
+       }) {
+    write_file(tmp / "c.json", with_database(c.section));
+    auto r = load_database_config(tmp / "c.json", "default.db");
+    ASSERT_FALSE(r) << c.section;
+    EXPECT_EQ(r.error().code, c.code) << c.section << ": " << r.error().describe();
+    EXPECT_EQ(r.error().context, c.context) << c.section << ": " << r.error().describe();
+    EXPECT_EQ(r.error().describe().find("hunter2"), std::string::npos) << r.error().describe();
+  }
 }
 
 TEST(ControllerConfig, RefusesUnknownKeysAndBadValues) {

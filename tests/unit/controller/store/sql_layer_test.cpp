@@ -10,28 +10,25 @@
 #include "controller/store/sql/sqlite_connection.hpp"
 #include "controller/store/sql_store.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/controller/store/backend.hpp"
 
 namespace relman::controller::sql {
 namespace {
 
-class SqlLayer : public ::testing::TestWithParam<Dialect> {
+class SqlLayer : public BackendTest {
  protected:
-  Result<std::unique_ptr<Connection>> connect() { return open_sqlite(tmp / "layer.db"); }
-
   std::unique_ptr<Pool> pool(std::size_t size, std::chrono::milliseconds wait) {
     auto p = Pool::open([this] { return connect(); }, size, wait);
     EXPECT_TRUE(p) << p.error().describe();
     return p ? std::move(*p) : nullptr;
   }
-
-  std::unique_ptr<Connection> conn() {
-    auto c = connect();
-    EXPECT_TRUE(c) << c.error().describe();
-    return c ? std::move(*c) : nullptr;
-  }
-
-  relman::test::TempDir tmp{"relman-sql"};
 };
+
+// Whether a query runs (PostgreSQL checks SQL when it runs it, not when it is prepared).
+bool runs(Connection& c, std::string_view query) {
+  auto st = c.prepare(query);
+  return st && st->step();
+}
 
 TEST_P(SqlLayer, BindsAndReadsEveryType) {
   auto c = conn();
@@ -98,8 +95,9 @@ TEST_P(SqlLayer, PrepareTakesOneStatement) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, "store.query_failed");
   auto bad = c->prepare("SELEKT 1");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code, "store.query_failed");
+  auto failed = bad ? bad->step() : Result<bool>(fail(bad.error()));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, "store.query_failed");
 }
 
 TEST_P(SqlLayer, WriteRollsBackWhenTheWorkFails) {
@@ -194,8 +192,7 @@ TEST_P(SqlLayer, AFailingMigrationLeavesTheSchemaVersionAlone) {
   EXPECT_EQ(r.error().code, "store.migration_failed");
   EXPECT_NE(r.error().message.find("broken"), std::string::npos) << r.error().message;
   EXPECT_EQ(schema_version(*c).value(), 1);
-  auto b = c->prepare("SELECT COUNT(*) FROM b");
-  EXPECT_FALSE(b) << "migration 2 was rolled back as a whole";
+  EXPECT_FALSE(runs(*c, "SELECT COUNT(*) FROM b")) << "migration 2 was rolled back as a whole";
 }
 
 TEST_P(SqlLayer, MigrationsAreCheckedBeforeAnyIsApplied) {
@@ -213,7 +210,7 @@ TEST_P(SqlLayer, MigrationsAreCheckedBeforeAnyIsApplied) {
   ASSERT_FALSE(marker);
   EXPECT_EQ(marker.error().code, "store.migration_invalid");
   EXPECT_NE(marker.error().message.find("uuid_pk"), std::string::npos);
-  EXPECT_FALSE(c->prepare("SELECT COUNT(*) FROM a")) << "nothing was applied";
+  EXPECT_FALSE(runs(*c, "SELECT COUNT(*) FROM a")) << "nothing was applied";
 }
 
 // Domains own blocks of numbers; a lower number merged after a higher one must still run.
@@ -225,8 +222,7 @@ TEST_P(SqlLayer, ALowerNumberMergedLaterIsStillApplied) {
                         {2, "two", "CREATE TABLE b (id BIGINT)"},
                         {10, "ten", "CREATE TABLE j (id BIGINT)"}});
   ASSERT_TRUE(r) << r.error().describe();
-  auto b = c->prepare("SELECT COUNT(*) FROM b");
-  EXPECT_TRUE(b) << "migration 2 ran after 10";
+  EXPECT_TRUE(runs(*c, "SELECT COUNT(*) FROM b")) << "migration 2 ran after 10";
   EXPECT_EQ(schema_version(*c).value(), 10);
   auto without_ten = migrate(
       *c, {{1, "one", "CREATE TABLE a (id BIGINT)"}, {2, "two", "CREATE TABLE b (id BIGINT)"}});
@@ -243,8 +239,7 @@ TEST_P(SqlLayer, TheShippedMigrationsRender) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SqlLayer, ::testing::Values(Dialect::sqlite),
-                         [](const auto& info) { return std::string(dialect_name(info.param)); });
+RELMAN_INSTANTIATE_BACKENDS(SqlLayer);
 
 // A database written by relman before this layer existed opens, keeps its rows, and works.
 TEST(SqliteCompatibility, DatabasesFromBeforeThePortableLayerStillOpen) {
@@ -266,6 +261,20 @@ TEST(SqliteCompatibility, DatabasesFromBeforeThePortableLayerStillOpen) {
   ASSERT_TRUE(fresh) << fresh.error().describe();
   EXPECT_EQ(fresh->number, "REL-000002");
   EXPECT_EQ(fresh->id, 2);
+}
+
+// What an operator sees when the server is not there: one line, the URL without its password.
+TEST(PgConnection, AnUnreachableServerIsOneReadableLine) {
+  auto c = open_postgresql(PgTarget{"postgresql://relman:hunter2@127.0.0.1:1/relman", "s3cret"});
+  ASSERT_FALSE(c);
+  const auto text = c.error().describe();
+#if RELMAN_WITH_POSTGRES
+  EXPECT_EQ(c.error().code, "store.open_failed") << text;
+  EXPECT_NE(text.find("127.0.0.1"), std::string::npos) << text;
+#endif
+  EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
 }
 
 }  // namespace
