@@ -103,12 +103,12 @@ Result<void> run_controller(const ControllerConfig& config, const DatabaseConfig
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(2, threads)));
   AgentGateway gateway(*store, signer, blocking,
                        std::chrono::seconds(config.hello_timeout_seconds));
-  Router router(config, *store, dml, gateway);
+  WebhookDispatcher webhooks(*store, config.webhooks, config.webhook_dir());
+  RELMAN_CHECK(webhooks.start());
+  Router router(config, *store, dml, gateway, &webhooks);
   EventBus events;
   AuditFeed feed(*store, events);
   RELMAN_CHECK(feed.start());
-  WebhookDispatcher webhooks(*store, config.webhooks, config.webhook_dir());
-  RELMAN_CHECK(webhooks.start());
   HttpServerOptions server_options{config.upload_dir(), {}};
   server_options.events = &events;
   server_options.store = store.get();

@@ -79,8 +79,9 @@ struct Router::Impl {
   }
 };
 
-Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGateway& gateway)
-    : impl_(std::make_shared<Impl>(Impl{ApiServices{config, store, dml, gateway}, {}})) {
+Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGateway& gateway,
+               const WebhookDispatcher* webhooks)
+    : impl_(std::make_shared<Impl>(Impl{ApiServices{config, store, dml, gateway, webhooks}, {}})) {
   auto& t = impl_->table;
   auto& s = impl_->services;
   add_session_routes(t, s);
@@ -91,6 +92,7 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   add_host_routes(t, s);
   add_audit_routes(t, s);
   add_event_routes(t, s);
+  add_webhook_routes(t, s);
   add_cmdb_routes(t, s);
 }
 

@@ -19,9 +19,13 @@
 
 namespace relman::controller {
 
+class WebhookDispatcher;
+
 class Router {
  public:
-  Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGateway& gateway);
+  // `webhooks`: whose delivery status GET /webhooks shows (none configured when null).
+  Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGateway& gateway,
+         const WebhookDispatcher* webhooks = nullptr);
 
   // Routes whose body is streamed to a file (package upload) instead of held in memory.
   bool is_upload(const std::string& method, const std::string& target) const;

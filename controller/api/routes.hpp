@@ -5,6 +5,7 @@
 #include "controller/api/route_table.hpp"
 #include "controller/config.hpp"
 #include "controller/dml/dml.hpp"
+#include "controller/events/webhook_dispatcher.hpp"
 #include "controller/gateway/agent_gateway.hpp"
 #include "controller/store/store.hpp"
 
@@ -16,6 +17,7 @@ struct ApiServices {
   Store& store;
   Dml& dml;
   AgentGateway& gateway;
+  const WebhookDispatcher* webhooks = nullptr;  // null: no webhooks configured
 };
 
 void add_session_routes(RouteTable& routes, ApiServices& services);     // health, auth/*
@@ -26,6 +28,7 @@ void add_plan_routes(RouteTable& routes, ApiServices& services);        // relea
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
+void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)
 void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
 
 }  // namespace relman::controller

@@ -58,6 +58,7 @@ struct WebhookDispatcher::Hook {
   std::shared_ptr<asio::ssl::context> tls;
   std::filesystem::path cursor_file;
   std::int64_t cursor = 0;
+  WebhookStatus status;  // guarded by the dispatcher's mu_
 };
 
 WebhookDispatcher::WebhookDispatcher(Store& store, std::vector<WebhookConfig> hooks,
@@ -106,12 +107,29 @@ Result<void> WebhookDispatcher::start() {
       hook->cursor = newest_id;
       RELMAN_CHECK(write_cursor(hook->cursor_file, newest_id));
     }
+    hook->status.name = config.name;
+    hook->status.url = config.url;
+    hook->status.types = config.types;
+    hook->status.cursor = hook->cursor;
     spdlog::info("webhook {}: delivering {} to {} after event {}", config.name,
                  config.types.empty() ? "every event" : config.types, config.url, hook->cursor);
     hooks_.push_back(std::move(hook));
   }
   for (auto& hook : hooks_) threads_.emplace_back([this, h = hook.get()] { run(*h); });
   return ok();
+}
+
+std::vector<WebhookStatus> WebhookDispatcher::status() const {
+  std::lock_guard lock(mu_);
+  std::vector<WebhookStatus> out;
+  out.reserve(hooks_.size());
+  for (const auto& hook : hooks_) out.push_back(hook->status);
+  return out;
+}
+
+void WebhookDispatcher::update(Hook& hook, const std::function<void(WebhookStatus&)>& change) {
+  std::lock_guard lock(mu_);
+  change(hook.status);
 }
 
 bool WebhookDispatcher::sleep_for(std::chrono::milliseconds d) {
@@ -134,9 +152,15 @@ void WebhookDispatcher::run(Hook& hook) {
         spdlog::warn("webhook {}: cannot read the audit log: {}", c.name, batch.error().describe());
       }
       store_failing = true;
+      update(hook, [&](WebhookStatus& s) {
+        s.state = "store_unavailable";
+        s.last_error = "cannot read the audit log: " + batch.error().describe();
+        s.last_error_at = relman::unix_seconds();
+      });
       if (!sleep_for(idle_poll_)) return;
       continue;
     }
+    if (store_failing) update(hook, [](WebhookStatus& s) { s.state = "ok"; });
     store_failing = false;
     for (const auto& entry : *batch) {
       auto event = event_from_audit(entry);
@@ -158,6 +182,12 @@ void WebhookDispatcher::run(Hook& hook) {
           auto res = client.request(req, 64 * 1024);
           if (res && res->status >= 200 && res->status < 300) {
             delivered = true;
+            update(hook, [&](WebhookStatus& s) {
+              s.state = "ok";
+              s.retrying_event = 0;
+              ++s.delivered;
+              s.last_delivered_at = relman::unix_seconds();
+            });
             if (attempt > 1) {
               spdlog::info("webhook {}: event {} delivered at attempt {}", c.name, event.id,
                            attempt);
@@ -165,16 +195,30 @@ void WebhookDispatcher::run(Hook& hook) {
             break;
           }
           last_error = res ? "HTTP " + std::to_string(res->status) : res.error().describe();
+          update(hook, [&](WebhookStatus& s) {
+            s.state = "retrying";
+            s.retrying_event = event.id;
+            ++s.failed_attempts;
+            s.last_error = "event " + std::to_string(event.id) + " attempt " +
+                           std::to_string(attempt) + ": " + last_error;
+            s.last_error_at = relman::unix_seconds();
+          });
           spdlog::warn("webhook {}: event {} ({}) attempt {}/{} failed: {}", c.name, event.id,
                        event.type, attempt, c.max_attempts, last_error);
           if (attempt < c.max_attempts && !sleep_for(webhook_backoff(attempt))) return;
         }
         if (!delivered) {
+          update(hook, [&](WebhookStatus& s) {
+            s.state = "ok";
+            s.retrying_event = 0;
+            ++s.given_up;
+          });
           spdlog::error("webhook {}: gave up on event {} ({}) after {} attempts; last error: {}",
                         c.name, event.id, event.type, c.max_attempts, last_error);
         }
       }
       hook.cursor = event.id;
+      update(hook, [&](WebhookStatus& s) { s.cursor = event.id; });
       if (auto w = write_cursor(hook.cursor_file, hook.cursor); !w) {
         spdlog::error("webhook {}: {}", c.name, w.error().describe());
       }

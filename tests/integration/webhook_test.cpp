@@ -134,6 +134,79 @@ TEST_F(WebhookTest, SignedDeliveryRetriedUntilTheReceiverAccepts) {
   EXPECT_NE(controller.log().find("attempt 1/10 failed: HTTP 500"), std::string::npos);
 }
 
+TEST_F(WebhookTest, StatusShowsRetriesAndTheLastErrorThenRecovery) {
+  auto port = start_receiver(/*fail_first=*/2);
+  configure(port);
+  controller.start();
+  auto idle = controller.api("GET", "/api/v1/webhooks");
+  ASSERT_EQ(idle.status, 200) << idle.text;
+  ASSERT_EQ(idle.body["items"].size(), 1u);
+  EXPECT_EQ(idle.body["items"][0]["name"], "itsm");
+  EXPECT_EQ(idle.body["items"][0]["state"], "ok");
+  EXPECT_EQ(idle.body["items"][0]["delivered"], 0);
+  EXPECT_EQ(idle.text.find(kSecret), std::string::npos) << "the secret must never be shown";
+
+  create_release("watched");
+  // The first attempt fails (HTTP 500) and the retry waits 1 s: the status says so.
+  json during;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        during = controller.api("GET", "/api/v1/webhooks").body;
+        return during["items"][0].value("failed_attempts", 0) >= 1;
+      },
+      std::chrono::seconds(20)))
+      << during.dump();
+  EXPECT_NE(during["items"][0].value("last_error", "").find("HTTP 500"), std::string::npos)
+      << during.dump();
+  EXPECT_GT(during["items"][0].value("last_error_at", 0), 0);
+
+  json after;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        after = controller.api("GET", "/api/v1/webhooks").body;
+        return after["items"][0].value("delivered", 0) == 1;
+      },
+      std::chrono::seconds(30)))
+      << after.dump();
+  const auto& w = after["items"][0];
+  EXPECT_EQ(w["state"], "ok");
+  EXPECT_EQ(w["failed_attempts"], 2);
+  EXPECT_EQ(w["given_up"], 0);
+  EXPECT_EQ(w["retrying_event"], 0);
+  EXPECT_EQ(w["cursor"],
+            std::stoll(read_log(log).back()["headers"].value("x-relman-delivery", "0")));
+  EXPECT_GT(w.value("last_delivered_at", 0), 0);
+}
+
+TEST_F(WebhookTest, StatusCountsAnEventGivenUpAfterMaxAttempts) {
+  auto port = start_receiver(/*fail_first=*/100);
+  configure(port);
+  controller.config_overrides()["webhooks"][0]["max_attempts"] = 2;
+  controller.start();
+  create_release("refused");
+  json status;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        status = controller.api("GET", "/api/v1/webhooks").body;
+        return status["items"][0].value("given_up", 0) == 1;
+      },
+      std::chrono::seconds(30)))
+      << status.dump();
+  const auto& w = status["items"][0];
+  EXPECT_EQ(w["failed_attempts"], 2);
+  EXPECT_EQ(w["delivered"], 0);
+  EXPECT_EQ(w["state"], "ok") << "given up: later events are not held back";
+  EXPECT_GT(w.value("cursor", 0), 0);
+  EXPECT_NE(w.value("last_error", "").find("attempt 2: HTTP 500"), std::string::npos) << w.dump();
+}
+
+TEST_F(WebhookTest, StatusListsNothingWithoutWebhooks) {
+  controller.start();
+  auto r = controller.api("GET", "/api/v1/webhooks");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_TRUE(r.body["items"].empty());
+}
+
 TEST_F(WebhookTest, ATamperedBodyDoesNotVerify) {
   auto port = start_receiver(0);
   configure(port);
