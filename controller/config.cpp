@@ -33,6 +33,10 @@ Result<ControllerConfig> load_controller_config(const std::filesystem::path& fil
     c.host_stale_after_seconds = *v;
   }
   if (auto v = r.optional_string("ready_file", 4096)) c.ready_file = path_of(*v);
+  if (auto v = r.optional_integer("attachment_max_bytes", 1,
+                                  static_cast<std::int64_t>(kMaxAttachmentMaxBytes))) {
+    c.attachment_max_bytes = static_cast<std::uint64_t>(*v);
+  }
   if (const auto* hooks = r.optional_array("webhooks", 32)) {
     RELMAN_TRY(parsed, parse_webhook_configs(*hooks, path_of));
     c.webhooks = std::move(parsed);

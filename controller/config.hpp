@@ -8,6 +8,7 @@
 #include <string>
 
 #include "controller/events/webhook.hpp"
+#include "controller/releases/attachment_store.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
@@ -29,11 +30,13 @@ struct ControllerConfig {
   std::int64_t host_stale_after_seconds = 86400;
   std::filesystem::path ready_file;     // optional: "<port>\n" written once listening
   std::vector<WebhookConfig> webhooks;  // where events are POSTed (signed)
+  std::uint64_t attachment_max_bytes = kDefaultAttachmentMaxBytes;  // per attached file
 
   std::filesystem::path database() const { return data_dir / "relman.db"; }
   std::filesystem::path dml_dir() const { return data_dir / "dml"; }
   std::filesystem::path upload_dir() const { return data_dir / "uploads"; }
   std::filesystem::path webhook_dir() const { return data_dir / "webhooks"; }
+  std::filesystem::path attachment_dir() const { return data_dir / "attachments"; }
 };
 
 // Errors: config.read_failed, config.invalid (context = key), protocol.* for types.

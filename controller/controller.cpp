@@ -105,7 +105,9 @@ Result<void> run_controller(const ControllerConfig& config, const DatabaseConfig
                        std::chrono::seconds(config.hello_timeout_seconds));
   WebhookDispatcher webhooks(*store, config.webhooks, config.webhook_dir());
   RELMAN_CHECK(webhooks.start());
-  Router router(config, *store, dml, gateway, &webhooks);
+  AttachmentStore attachments(config.attachment_dir(), config.attachment_max_bytes);
+  RELMAN_CHECK(attachments.open());
+  Router router(config, *store, dml, gateway, &webhooks, &attachments);
   EventBus events;
   AuditFeed feed(*store, events);
   RELMAN_CHECK(feed.start());

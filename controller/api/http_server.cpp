@@ -356,7 +356,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       }
 
       ApiResponse res;
-      if (router.is_upload(req.method, req.target)) {
+      if (auto limit = router.upload_limit(req.method, req.target)) {
         auto refused = co_await run_blocking(blocking, [&] { return router.preauthorize(req); });
         if (refused) {
           co_await write_response(stream, *refused, false, false);
@@ -369,7 +369,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           if (ec) break;
         }
         http::request_parser<http::file_body> body(std::move(header));
-        body.body_limit(protocol::kMaxPackageBytes);
+        body.body_limit(*limit);
         auto tmp = options.upload_dir / ("upload-" + random_hex(12) + ".part");
         body.get().body().open(tmp.c_str(), beast::file_mode::write_new, ec);
         if (ec) {
@@ -386,7 +386,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
           std::filesystem::remove(tmp, fec);
           if (ec == http::error::body_limit) {
             const ApiResponse refusal =
-                error_response(413, "request.too_large", "the package is larger than the limit");
+                error_response(413, "request.too_large",
+                               "the body is larger than this route's limit (" +
+                                   std::to_string(*limit) + " bytes)");
             co_await write_response(stream, refusal, false, false);
           }
           break;

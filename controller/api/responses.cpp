@@ -31,6 +31,8 @@ int status_for(const Error& e) {
       (cmdb && (ends("_exists") || ends("_stage_transition")))) {
     return 409;
   }
+  if (c == "attachment.too_large") return 413;
+  if (starts("attachment.") && c != "attachment.io") return 400;
   if (starts("protocol.") || starts("package.") || starts("manifest.") || starts("request.") ||
       starts("extract.") || starts("version.") || starts("query.") || starts("plan.") || cmdb) {
     return 400;

@@ -10,6 +10,7 @@
 #include "controller/api/target.hpp"
 #include "controller/auth/passwords.hpp"
 #include "protocol/clock.hpp"
+#include "protocol/json_limits.hpp"
 
 namespace relman::controller {
 namespace {
@@ -80,13 +81,15 @@ struct Router::Impl {
 };
 
 Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGateway& gateway,
-               const WebhookDispatcher* webhooks)
-    : impl_(std::make_shared<Impl>(Impl{ApiServices{config, store, dml, gateway, webhooks}, {}})) {
+               const WebhookDispatcher* webhooks, AttachmentStore* attachments)
+    : impl_(std::make_shared<Impl>(
+          Impl{ApiServices{config, store, dml, gateway, webhooks, attachments}, {}})) {
   auto& t = impl_->table;
   auto& s = impl_->services;
   add_session_routes(t, s);
   add_package_routes(t, s);
   add_release_routes(t, s);
+  add_attachment_routes(t, s);
   add_deployment_routes(t, s);
   add_plan_routes(t, s);
   add_host_routes(t, s);
@@ -96,9 +99,18 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   add_cmdb_routes(t, s);
 }
 
-bool Router::is_upload(const std::string& method, const std::string& target) const {
-  return method == "POST" &&
-         (target == "/api/v1/packages" || target.rfind("/api/v1/packages?", 0) == 0);
+std::optional<std::uint64_t> Router::upload_limit(const std::string& method,
+                                                  const std::string& target) const {
+  if (method != "POST") return std::nullopt;
+  auto t = parse_target(target);
+  if (!t) return std::nullopt;
+  const auto& seg = t->segments;
+  if (seg == std::vector<std::string>{"packages"}) return protocol::kMaxPackageBytes;
+  if (seg.size() == 3 && seg[0] == "releases" && seg[2] == "attachments") {
+    const auto* a = impl_->services.attachments;
+    return a != nullptr ? a->max_bytes() : kDefaultAttachmentMaxBytes;
+  }
+  return std::nullopt;
 }
 
 bool Router::is_event_stream(const ApiRequest& header_only) const {

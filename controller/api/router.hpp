@@ -20,15 +20,18 @@
 namespace relman::controller {
 
 class WebhookDispatcher;
+class AttachmentStore;
 
 class Router {
  public:
   // `webhooks`: whose delivery status GET /webhooks shows (none configured when null).
   Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGateway& gateway,
-         const WebhookDispatcher* webhooks = nullptr);
+         const WebhookDispatcher* webhooks = nullptr, AttachmentStore* attachments = nullptr);
 
-  // Routes whose body is streamed to a file (package upload) instead of held in memory.
-  bool is_upload(const std::string& method, const std::string& target) const;
+  // Routes whose body is streamed to a file (package upload, release attachment) instead of
+  // held in memory: the largest body they take; nullopt for the others.
+  std::optional<std::uint64_t> upload_limit(const std::string& method,
+                                            const std::string& target) const;
   // GET /api/v1/events asking for text/event-stream: the server streams it (EventStream)
   // after preauthorize(); the route table answers the same path with JSON pages.
   bool is_event_stream(const ApiRequest& header_only) const;

@@ -7,6 +7,7 @@
 #include "controller/dml/dml.hpp"
 #include "controller/events/webhook_dispatcher.hpp"
 #include "controller/gateway/agent_gateway.hpp"
+#include "controller/releases/attachment_store.hpp"
 #include "controller/store/store.hpp"
 
 namespace relman::controller {
@@ -18,11 +19,13 @@ struct ApiServices {
   Dml& dml;
   AgentGateway& gateway;
   const WebhookDispatcher* webhooks = nullptr;  // null: no webhooks configured
+  AttachmentStore* attachments = nullptr;       // null: attachments refused (500)
 };
 
 void add_session_routes(RouteTable& routes, ApiServices& services);     // health, auth/*
 void add_package_routes(RouteTable& routes, ApiServices& services);     // packages, agent/*
 void add_release_routes(RouteTable& routes, ApiServices& services);     // releases/*
+void add_attachment_routes(RouteTable& routes, ApiServices& services);  // releases/{id}/attachments
 void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deployments/*
 void add_plan_routes(RouteTable& routes, ApiServices& services);        // releases/{id}/plan
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*

@@ -88,7 +88,7 @@ void add_package_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, page_json(items, call.page));
   });
 
-  // The body arrives as a file: Router::is_upload tells the server to stream it.
+  // The body arrives as a file: Router::upload_limit tells the server to stream it.
   routes.add("POST", "/packages", Access::kUser, [&s](ApiCall& call) {
     const auto& user = call.actor();
     if (call.req.body_file.empty()) {

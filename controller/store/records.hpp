@@ -43,6 +43,18 @@ struct ReleaseRecord {
   std::int64_t updated_at = 0;
 };
 
+// A file attached to a release; its bytes are in the AttachmentStore under `sha256`.
+struct AttachmentRecord {
+  std::int64_t id = 0;
+  std::int64_t release_id = 0;
+  std::string name;
+  std::string sha256;
+  std::int64_t size = 0;
+  std::string media_type;  // as declared at upload; downloads are always octet-stream
+  std::string added_by;
+  std::int64_t added_at = 0;
+};
+
 struct TargetRecord {
   std::int64_t id = 0;
   std::int64_t deployment_id = 0;

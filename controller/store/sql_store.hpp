@@ -48,6 +48,14 @@ class SqlStore final : public Store {
                                        const std::string& actor) override;
   Result<std::optional<ReleaseRecord>> get_release(std::int64_t id) override;
   Result<std::vector<ReleaseRecord>> list_releases(const Page& page) override;
+  Result<AttachmentRecord> add_attachment(const AttachmentRecord& a,
+                                          const std::string& actor) override;
+  Result<std::vector<AttachmentRecord>> list_attachments(std::int64_t release_id,
+                                                         const Page& page) override;
+  Result<std::optional<AttachmentRecord>> get_attachment(std::int64_t release_id,
+                                                         std::int64_t id) override;
+  Result<std::optional<AttachmentRecord>> find_attachment(std::int64_t release_id,
+                                                          const std::string& name) override;
 
   // Deployments and targets (sql_store_deployments.cpp).
   Result<DeploymentRecord> create_deployment(std::int64_t release_id, std::int64_t package_id,

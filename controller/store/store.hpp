@@ -44,6 +44,16 @@ class Store {
                                                const std::string& actor) = 0;
   virtual Result<std::optional<ReleaseRecord>> get_release(std::int64_t id) = 0;
   virtual Result<std::vector<ReleaseRecord>> list_releases(const Page& page) = 0;
+  // Attachments. add: release.not_found, attachment.exists (that name on that release);
+  // audited as release.attachment_add.
+  virtual Result<AttachmentRecord> add_attachment(const AttachmentRecord& a,
+                                                  const std::string& actor) = 0;
+  virtual Result<std::vector<AttachmentRecord>> list_attachments(std::int64_t release_id,
+                                                                 const Page& page) = 0;
+  virtual Result<std::optional<AttachmentRecord>> get_attachment(std::int64_t release_id,
+                                                                 std::int64_t id) = 0;
+  virtual Result<std::optional<AttachmentRecord>> find_attachment(std::int64_t release_id,
+                                                                  const std::string& name) = 0;
 
   // Deployments and their per-host targets.
   virtual Result<DeploymentRecord> create_deployment(std::int64_t release_id,

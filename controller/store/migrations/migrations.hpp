@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "controller/store/migrations/0001_initial.hpp"
+#include "controller/store/migrations/0005_release_attachments.hpp"
 #include "controller/store/migrations/0020_inventory_hash.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
 #include "controller/store/sql/migrate.hpp"
@@ -13,6 +14,7 @@ namespace relman::controller::migrations {
 
 inline const std::vector<sql::Migration> kAll = {
     k0001Initial,
+    k0005ReleaseAttachments,
     k0020InventoryHash,
     k0040Cmdb,
 };

@@ -5,22 +5,15 @@
 
 #include <algorithm>
 
-#include "controller/store/sql/sqlite_connection.hpp"
 #include "controller/store/sql_store.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/unit/controller/store/store_fixture.hpp"
 
 namespace relman::controller {
 namespace {
 using nlohmann::json;
 
-class SqlStoreCmdbTest : public ::testing::TestWithParam<sql::Dialect> {
+class SqlStoreCmdbTest : public StoreBackendTest {
  protected:
-  void SetUp() override {
-    auto s = SqlStore::open_sqlite(tmp / "relman.db");
-    ASSERT_TRUE(s) << s.error().describe();
-    store = std::move(*s);
-  }
-
   cmdb::CiRecord make(const std::string& cls, const std::string& name) {
     cmdb::CiDraft d;
     d.class_name = cls;
@@ -37,9 +30,6 @@ class SqlStoreCmdbTest : public ::testing::TestWithParam<sql::Dialect> {
     for (const auto& e : *entries) out.push_back(e.action);
     return out;
   }
-
-  relman::test::TempDir tmp{"relman-store"};
-  std::unique_ptr<SqlStore> store;
 };
 
 TEST_P(SqlStoreCmdbTest, EveryChangeIsAVersionAndAnAuditEntry) {
@@ -102,10 +92,10 @@ TEST_P(SqlStoreCmdbTest, ARefusedChangeLeavesNoTrace) {
 TEST_P(SqlStoreCmdbTest, VersionsCannotBeRewritten) {
   auto ci = make("host", "srv1");
   store.reset();
-  auto db = sql::open_sqlite(tmp / "relman.db");
+  auto db = conn();
   ASSERT_TRUE(db);
-  EXPECT_FALSE((*db)->exec("UPDATE cmdb_ci_versions SET name = 'forged'"));
-  EXPECT_FALSE((*db)->exec("DELETE FROM cmdb_ci_versions"));
+  EXPECT_FALSE(db->exec("UPDATE cmdb_ci_versions SET name = 'forged'"));
+  EXPECT_FALSE(db->exec("DELETE FROM cmdb_ci_versions"));
 }
 
 TEST_P(SqlStoreCmdbTest, UserClassesAreStoredOnce) {
@@ -214,10 +204,7 @@ TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
   EXPECT_EQ(after.state.attributes["os"], "Debian 13");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SqlStoreCmdbTest, ::testing::Values(sql::Dialect::sqlite),
-                         [](const auto& info) {
-                           return std::string(sql::dialect_name(info.param));
-                         });
+RELMAN_INSTANTIATE_BACKENDS(SqlStoreCmdbTest);
 
 }  // namespace
 }  // namespace relman::controller

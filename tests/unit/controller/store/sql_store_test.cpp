@@ -5,26 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "protocol/clock.hpp"
-#include "tests/unit/controller/store/backend.hpp"
+#include "tests/unit/controller/store/store_fixture.hpp"
 
 namespace relman::controller {
 namespace {
 
-class SqlStoreTest : public sql::BackendTest {
+class SqlStoreTest : public StoreBackendTest {
  protected:
-  void SetUp() override {
-    sql::BackendTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    auto s = open_store();
-    ASSERT_TRUE(s) << s.error().describe();
-    store = std::move(*s);
-  }
-
-  Result<std::unique_ptr<SqlStore>> open_store() {
-    if (on_postgres()) return SqlStore::open_postgresql(pg_target(), 4);
-    return SqlStore::open_sqlite(sqlite_file());
-  }
-
   // A connection of our own to the store's database, past the Store interface.
   std::unique_ptr<sql::Connection> raw() { return conn(); }
 
@@ -55,7 +42,6 @@ class SqlStoreTest : public sql::BackendTest {
     return *d;
   }
 
-  std::unique_ptr<SqlStore> store;
   int counter = 0;
 };
 
