@@ -8,6 +8,7 @@
 #include <string>
 
 #include "controller/events/webhook.hpp"
+#include "controller/releases/priority.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
@@ -29,6 +30,8 @@ struct ControllerConfig {
   std::int64_t host_stale_after_seconds = 86400;
   std::filesystem::path ready_file;     // optional: "<port>\n" written once listening
   std::vector<WebhookConfig> webhooks;  // where events are POSTed (signed)
+  // Release priority from impact × urgency (releases/priority.hpp has the JSON form).
+  PriorityMatrix priority_matrix = default_priority_matrix();
 
   std::filesystem::path database() const { return data_dir / "relman.db"; }
   std::filesystem::path dml_dir() const { return data_dir / "dml"; }

@@ -74,6 +74,10 @@ struct Router::Impl {
       auto auth = authenticate(req);
       if (auto* err = std::get_if<ApiResponse>(&auth)) return *err;
       call.user = std::get<User>(std::move(auth));
+      if (m.route->permission) {
+        auto allowed = require(permissions_of_role_names(call.user->roles), *m.route->permission);
+        if (!allowed) return from_error(allowed.error());
+      }
     }
     return (*m.handler)(call);
   }
@@ -86,6 +90,8 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   auto& s = impl_->services;
   add_session_routes(t, s);
   add_package_routes(t, s);
+  add_access_routes(t, s);
+  add_release_record_routes(t, s);
   add_release_routes(t, s);
   add_deployment_routes(t, s);
   add_plan_routes(t, s);

@@ -20,15 +20,17 @@ struct ApiServices {
   const WebhookDispatcher* webhooks = nullptr;  // null: no webhooks configured
 };
 
-void add_session_routes(RouteTable& routes, ApiServices& services);     // health, auth/*
-void add_package_routes(RouteTable& routes, ApiServices& services);     // packages, agent/*
-void add_release_routes(RouteTable& routes, ApiServices& services);     // releases/*
-void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deployments/*
-void add_plan_routes(RouteTable& routes, ApiServices& services);        // releases/{id}/plan
-void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
-void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
-void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
-void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)
-void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
+void add_session_routes(RouteTable& routes, ApiServices& services);         // health, auth/*
+void add_package_routes(RouteTable& routes, ApiServices& services);         // packages, agent/*
+void add_release_routes(RouteTable& routes, ApiServices& services);         // releases/*
+void add_release_record_routes(RouteTable& routes, ApiServices& services);  // releases, lifecycle
+void add_access_routes(RouteTable& routes, ApiServices& services);          // users, groups
+void add_deployment_routes(RouteTable& routes, ApiServices& services);      // deployments/*
+void add_plan_routes(RouteTable& routes, ApiServices& services);            // releases/{id}/plan
+void add_host_routes(RouteTable& routes, ApiServices& services);            // hosts/*
+void add_audit_routes(RouteTable& routes, ApiServices& services);           // audit
+void add_event_routes(RouteTable& routes, ApiServices& services);           // events (JSON pages)
+void add_webhook_routes(RouteTable& routes, ApiServices& services);         // webhooks (status)
+void add_cmdb_routes(RouteTable& routes, ApiServices& services);            // cmdb/*
 
 }  // namespace relman::controller

@@ -91,6 +91,14 @@ std::set<Permission> permissions_of(const std::set<Role>& roles) {
   return out;
 }
 
+std::set<Permission> permissions_of_role_names(const std::vector<std::string>& roles) {
+  std::set<Role> parsed;
+  for (const auto& name : roles) {
+    if (auto r = parse_role(name)) parsed.insert(*r);
+  }
+  return permissions_of(parsed);
+}
+
 Result<void> require(const std::set<Permission>& held, Permission p) {
   if (held.contains(p)) return ok();
   std::string name(permission_name(p));

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "controller/releases/lifecycle.hpp"
 #include "protocol/error.hpp"
@@ -62,6 +63,9 @@ const std::map<Role, std::set<Permission>>& default_role_permissions();
 
 // The union of the roles' permissions in the default table.
 std::set<Permission> permissions_of(const std::set<Role>& roles);
+
+// The same for role names as stored; unknown names grant nothing.
+std::set<Permission> permissions_of_role_names(const std::vector<std::string>& roles);
 
 // auth.forbidden, context: the missing permission's name.
 Result<void> require(const std::set<Permission>& held, Permission p);
