@@ -318,12 +318,36 @@ TEST_F(ReleaseProcessTest, EveryMissingPermissionIs403NamingIt) {
            {"max", "POST", "/api/v1/groups", json{{"name", "g"}}, "admin"},
            {"rita", "POST", "/api/v1/releases", json{{"title", "t"}, {"requester", "eve"}},
             "delegate"},
+           {"max", "POST", "/api/v1/cmdb/classes", json{{"name", "c"}}, "manage_cmdb"},
+           {"max", "POST", "/api/v1/cmdb/cis", json{{"class", "host"}, {"name", "h"}},
+            "manage_cmdb"},
+           {"aud", "PATCH", "/api/v1/cmdb/cis/1", json{{"version", 1}}, "manage_cmdb"},
+           {"eve", "POST", "/api/v1/cmdb/cis/1/restore", json{{"version", 1}}, "manage_cmdb"},
+           {"rita", "POST", "/api/v1/cmdb/cis/1/relationships", json{{"type", "runs_on"}},
+            "manage_cmdb"},
+           {"max", "DELETE", "/api/v1/cmdb/relationships/1", nullptr, "manage_cmdb"},
+           {"rita", "GET", "/api/v1/events", nullptr, "read_audit"},
+           {"eve", "GET", "/api/v1/events?after=0", nullptr, "read_audit"},
+           {"oscar", "GET", "/api/v1/webhooks", nullptr, "read_audit"},
        }) {
     auto r = as(c.who, c.method, c.target, c.body);
     EXPECT_EQ(r.status, 403) << c.method << " " << c.target << ": " << r.text;
     EXPECT_EQ(r.body["error"]["code"], "auth.forbidden");
     EXPECT_EQ(r.body["error"]["context"], c.permission) << c.method << " " << c.target;
   }
+  // The event stream is refused before it starts, with the same answer.
+  auto stream = as("rita", "GET", "/api/v1/events", nullptr, {{"accept", "text/event-stream"}});
+  EXPECT_EQ(stream.status, 403) << stream.text;
+  EXPECT_EQ(stream.body["error"]["context"], "read_audit");
+  // Reading the CMDB needs only a login; auditors and release managers follow the events;
+  // operators keep the CMDB.
+  EXPECT_EQ(as("aud", "GET", "/api/v1/cmdb/cis").status, 200);
+  EXPECT_EQ(as("aud", "GET", "/api/v1/cmdb/classes").status, 200);
+  EXPECT_EQ(as("aud", "GET", "/api/v1/events").status, 200);
+  EXPECT_EQ(as("max", "GET", "/api/v1/events").status, 200);
+  auto ci = as("oscar", "POST", "/api/v1/cmdb/cis", json{{"class", "host"}, {"name", "web-1"}});
+  EXPECT_EQ(ci.status, 201) << ci.text;
+  EXPECT_EQ(controller.call("", "GET", "/api/v1/cmdb/cis").status, 401);
   auto executor_start = act("rita", id, "start_execution");
   EXPECT_EQ(executor_start.body["error"]["context"], "execute");
   EXPECT_EQ(release(id)["version"], 1);
