@@ -41,6 +41,10 @@ Result<ControllerConfig> load_controller_config(const std::filesystem::path& fil
     RELMAN_TRY(parsed, parse_webhook_configs(*hooks, path_of));
     c.webhooks = std::move(parsed);
   }
+  if (const auto* m = r.optional_object("priority_matrix")) {
+    RELMAN_TRY(matrix, parse_priority_matrix(*m));
+    c.priority_matrix = matrix;
+  }
   r.allow("database");  // read by load_database_config (controller/database_config.hpp)
   RELMAN_CHECK(r.finish_strict());
   return c;

@@ -9,6 +9,7 @@
 
 #include "controller/events/webhook.hpp"
 #include "controller/releases/attachment_store.hpp"
+#include "controller/releases/priority.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
@@ -31,6 +32,8 @@ struct ControllerConfig {
   std::filesystem::path ready_file;     // optional: "<port>\n" written once listening
   std::vector<WebhookConfig> webhooks;  // where events are POSTed (signed)
   std::uint64_t attachment_max_bytes = kDefaultAttachmentMaxBytes;  // per attached file
+  // Release priority from impact × urgency (releases/priority.hpp has the JSON form).
+  PriorityMatrix priority_matrix = default_priority_matrix();
 
   std::filesystem::path database() const { return data_dir / "relman.db"; }
   std::filesystem::path dml_dir() const { return data_dir / "dml"; }

@@ -1,5 +1,7 @@
 #include "controller/api/resources.hpp"
 
+#include "controller/releases/release_codec.hpp"
+
 namespace relman::controller {
 using nlohmann::json;
 
@@ -21,14 +23,17 @@ json to_json(const PackageRecord& p) {
 }
 
 json to_json(const ReleaseRecord& r) {
-  return json{{"id", r.id},
-              {"number", r.number},
-              {"title", r.title},
-              {"description", r.description},
-              {"state", r.state},
-              {"created_by", r.created_by},
-              {"created_at", r.created_at},
-              {"updated_at", r.updated_at}};
+  // Descriptive fields, then the lifecycle's (its "approval" adds votes and the outcome), then
+  // the server's own. "version" is the optimistic lock, "release_version" the release's label.
+  json j = to_json(r.fields);
+  j.update(lifecycle_to_json(r.lifecycle));
+  j["id"] = r.id;
+  j["number"] = r.number;
+  j["priority"] = r.priority;
+  j["created_by"] = r.created_by;
+  j["created_at"] = r.created_at;
+  j["updated_at"] = r.updated_at;
+  return j;
 }
 
 json to_json(const TargetRecord& t) {

@@ -23,18 +23,27 @@ int status_for(const Error& e) {
   const std::string& c = e.code;
   auto starts = [&](std::string_view p) { return c.starts_with(p); };
   auto ends = [&](std::string_view s) { return c.ends_with(s); };
-  if (c == "auth.forbidden") return 403;
+  // The user may not do this: a missing permission, or a lifecycle rule about who acts.
+  if (c == "auth.forbidden" || c == "auth.not_requester" || c == "auth.not_in_group" ||
+      c == "approval.not_an_approver") {
+    return 403;
+  }
   const bool cmdb = starts("cmdb.");  // cmdb.ci_not_found, cmdb.class_exists, ...
   if (ends(".not_found") || (cmdb && ends("_not_found"))) return 404;
   if (ends(".exists") || ends(".version_exists") || ends(".version_conflict") ||
-      ends(".illegal_transition") || ends(".conflict") ||
+      ends(".illegal_transition") || ends(".conflict") || ends(".not_editable") ||
+      c == "approval.decided" || c == "approval.already_voted" ||
+      c == "release.approval_required" ||
       (cmdb && (ends("_exists") || ends("_stage_transition")))) {
     return 409;
   }
   if (c == "attachment.too_large") return 413;
   if (starts("attachment.") && c != "attachment.io") return 400;
   if (starts("protocol.") || starts("package.") || starts("manifest.") || starts("request.") ||
-      starts("extract.") || starts("version.") || starts("query.") || starts("plan.") || cmdb) {
+      starts("extract.") || starts("version.") || starts("query.") || starts("plan.") ||
+      starts("approval.") || cmdb || c == "release.field_required" ||
+      c == "release.unknown_justification" || c == "release.invalid_period" ||
+      c == "user.invalid_role" || c == "user.weak_password") {
     return 400;
   }
   return 500;

@@ -33,8 +33,14 @@ void RouteTable::add(const std::string& method, const std::string& pattern, Acce
       throw std::logic_error("route registered twice: " + method + " " + pattern);
     }
   }
-  entries_.push_back(
-      Entry{RouteInfo{method, pattern, access}, split_pattern(pattern), std::move(handler)});
+  entries_.push_back(Entry{RouteInfo{method, pattern, access, std::nullopt}, split_pattern(pattern),
+                           std::move(handler)});
+}
+
+void RouteTable::add(const std::string& method, const std::string& pattern, Permission permission,
+                     RouteHandler handler) {
+  add(method, pattern, Access::kUser, std::move(handler));
+  entries_.back().info.permission = permission;
 }
 
 RouteTable::Match RouteTable::match(const std::string& method,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controller/api/api_call.hpp"
+#include "controller/auth/permissions.hpp"
 
 namespace relman::controller {
 
@@ -24,6 +25,8 @@ struct RouteInfo {
   std::string method;
   std::string pattern;  // under /api/v1, e.g. "/releases/{id}"
   Access access;
+  // For kUser routes: the permission the user's roles must hold (403 auth.forbidden naming it).
+  std::optional<Permission> permission;
 };
 
 class RouteTable {
@@ -31,6 +34,9 @@ class RouteTable {
   // Patterns are '/'-separated; a segment "{name}" matches any one non-empty segment and is
   // passed to the handler as call.params["name"].
   void add(const std::string& method, const std::string& pattern, Access access,
+           RouteHandler handler);
+  // A user route that needs `permission`.
+  void add(const std::string& method, const std::string& pattern, Permission permission,
            RouteHandler handler);
 
   struct Match {

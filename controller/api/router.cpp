@@ -75,6 +75,10 @@ struct Router::Impl {
       auto auth = authenticate(req);
       if (auto* err = std::get_if<ApiResponse>(&auth)) return *err;
       call.user = std::get<User>(std::move(auth));
+      if (m.route->permission) {
+        auto allowed = require(permissions_of_role_names(call.user->roles), *m.route->permission);
+        if (!allowed) return from_error(allowed.error());
+      }
     }
     return (*m.handler)(call);
   }
@@ -88,6 +92,8 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   auto& s = impl_->services;
   add_session_routes(t, s);
   add_package_routes(t, s);
+  add_access_routes(t, s);
+  add_release_record_routes(t, s);
   add_release_routes(t, s);
   add_attachment_routes(t, s);
   add_deployment_routes(t, s);
@@ -125,6 +131,15 @@ bool Router::is_event_stream(const ApiRequest& header_only) const {
 std::optional<ApiResponse> Router::preauthorize(const ApiRequest& header_only) {
   auto auth = impl_->authenticate(header_only);
   if (auto* err = std::get_if<ApiResponse>(&auth)) return *err;
+  // The route's permission too, so a stream or an upload the user may not have never starts.
+  auto t = parse_target(header_only.target);
+  if (!t) return std::nullopt;
+  auto m = impl_->table.match(header_only.method, t->segments);
+  if (m.route && m.route->permission) {
+    auto allowed =
+        require(permissions_of_role_names(std::get<User>(auth).roles), *m.route->permission);
+    if (!allowed) return from_error(allowed.error());
+  }
   return std::nullopt;
 }
 

@@ -35,8 +35,8 @@ class Router {
   // GET /api/v1/events asking for text/event-stream: the server streams it (EventStream)
   // after preauthorize(); the route table answers the same path with JSON pages.
   bool is_event_stream(const ApiRequest& header_only) const;
-  // Checks the bearer token before an upload body is read or a stream starts; the error
-  // response otherwise.
+  // Checks the bearer token and the route's permission before an upload body is read or a
+  // stream starts; the error response otherwise.
   std::optional<ApiResponse> preauthorize(const ApiRequest& header_only);
   ApiResponse handle(const ApiRequest& req);
 

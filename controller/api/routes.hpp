@@ -22,10 +22,12 @@ struct ApiServices {
   AttachmentStore* attachments = nullptr;       // null: attachments refused (500)
 };
 
-void add_session_routes(RouteTable& routes, ApiServices& services);     // health, auth/*
-void add_package_routes(RouteTable& routes, ApiServices& services);     // packages, agent/*
-void add_release_routes(RouteTable& routes, ApiServices& services);     // releases/*
+void add_session_routes(RouteTable& routes, ApiServices& services);         // health, auth/*
+void add_package_routes(RouteTable& routes, ApiServices& services);         // packages, agent/*
+void add_release_routes(RouteTable& routes, ApiServices& services);         // releases/*
+void add_release_record_routes(RouteTable& routes, ApiServices& services);  // releases, lifecycle
 void add_attachment_routes(RouteTable& routes, ApiServices& services);  // releases/{id}/attachments
+void add_access_routes(RouteTable& routes, ApiServices& services);      // users, groups
 void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deployments/*
 void add_plan_routes(RouteTable& routes, ApiServices& services);        // releases/{id}/plan
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*

@@ -54,7 +54,7 @@ Result<std::int64_t> release_id_of(ApiServices& s, ApiCall& call) {
 
 void add_attachment_routes(RouteTable& routes, ApiServices& s) {
   // The body arrives as a file: Router::upload_limit tells the server to stream it.
-  routes.add("POST", "/releases/{id}/attachments", Access::kUser, [&s](ApiCall& call) {
+  routes.add("POST", "/releases/{id}/attachments", Permission::create, [&s](ApiCall& call) {
     auto release = release_id_of(s, call);
     if (!release) return from_error(release.error());
     auto name = call.query.find("name");

@@ -56,7 +56,7 @@ void add_class_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, json{{"items", items}});
   });
 
-  routes.add("POST", "/cmdb/classes", Access::kUser, [&s](ApiCall& call) {
+  routes.add("POST", "/cmdb/classes", Permission::manage_cmdb, [&s](ApiCall& call) {
     auto doc = body_object(call.req);
     if (!doc) return from_error(doc.error());
     auto c = cmdb::class_from_json(*doc);
@@ -79,7 +79,7 @@ void add_ci_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, page_json(items, call.page));
   });
 
-  routes.add("POST", "/cmdb/cis", Access::kUser, [&s](ApiCall& call) {
+  routes.add("POST", "/cmdb/cis", Permission::manage_cmdb, [&s](ApiCall& call) {
     auto doc = body_object(call.req);
     if (!doc) return from_error(doc.error());
     auto draft = cmdb::ci_draft_from_json(*doc);
@@ -100,7 +100,7 @@ void add_ci_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, cmdb::to_json(**ci));
   });
 
-  routes.add("PATCH", "/cmdb/cis/{id}", Access::kUser, [&s](ApiCall& call) {
+  routes.add("PATCH", "/cmdb/cis/{id}", Permission::manage_cmdb, [&s](ApiCall& call) {
     auto id = parse_id(call.params["id"]);
     if (!id) return bad_ci_id();
     auto doc = body_object(call.req);
@@ -122,7 +122,7 @@ void add_ci_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, page_json(items, call.page));
   });
 
-  routes.add("POST", "/cmdb/cis/{id}/restore", Access::kUser, [&s](ApiCall& call) {
+  routes.add("POST", "/cmdb/cis/{id}/restore", Permission::manage_cmdb, [&s](ApiCall& call) {
     auto id = parse_id(call.params["id"]);
     if (!id) return bad_ci_id();
     auto doc = body_object(call.req);
@@ -158,7 +158,7 @@ void add_relationship_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, json{{"items", items}});
   });
 
-  routes.add("POST", "/cmdb/cis/{id}/relationships", Access::kUser, [&s](ApiCall& call) {
+  routes.add("POST", "/cmdb/cis/{id}/relationships", Permission::manage_cmdb, [&s](ApiCall& call) {
     auto id = parse_id(call.params["id"]);
     if (!id) return bad_ci_id();
     auto doc = body_object(call.req);
@@ -172,7 +172,7 @@ void add_relationship_routes(RouteTable& routes, ApiServices& s) {
     return json_response(201, cmdb::to_json(*rel));
   });
 
-  routes.add("DELETE", "/cmdb/relationships/{id}", Access::kUser, [&s](ApiCall& call) {
+  routes.add("DELETE", "/cmdb/relationships/{id}", Permission::manage_cmdb, [&s](ApiCall& call) {
     auto id = parse_id(call.params["id"]);
     if (!id) return error_response(400, "request.invalid_id", "relationship ids are numbers");
     auto r = s.store.delete_relationship(*id, call.actor().username);

@@ -11,7 +11,7 @@ namespace relman::controller {
 using nlohmann::json;
 
 void add_event_routes(RouteTable& routes, ApiServices& s) {
-  routes.add("GET", "/events", Access::kUser, [&s](ApiCall& call) {
+  routes.add("GET", "/events", Permission::read_audit, [&s](ApiCall& call) {
     auto request = parse_event_stream_request({}, call.query);
     if (!request) return from_error(request.error());
     const std::int64_t after = std::max<std::int64_t>(request->after_id, 0);

@@ -89,7 +89,7 @@ void add_package_routes(RouteTable& routes, ApiServices& s) {
   });
 
   // The body arrives as a file: Router::upload_limit tells the server to stream it.
-  routes.add("POST", "/packages", Access::kUser, [&s](ApiCall& call) {
+  routes.add("POST", "/packages", Permission::manage_dml, [&s](ApiCall& call) {
     const auto& user = call.actor();
     if (call.req.body_file.empty()) {
       return error_response(400, "request.body_required",

@@ -1,4 +1,4 @@
-// Releases and their deployments: register, list, show (with deployments), deploy.
+// Deployments of a release (the release records themselves: routes_release_records.cpp).
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -87,42 +87,6 @@ ApiResponse create_deployment(ApiServices& s, const ApiRequest& req, const User&
 }  // namespace
 
 void add_release_routes(RouteTable& routes, ApiServices& s) {
-  routes.add("GET", "/releases", Access::kUser, [&s](ApiCall& call) {
-    auto list = s.store.list_releases(call.page);
-    if (!list) return from_error(list.error());
-    json items = json::array();
-    for (const auto& r : *list) items.push_back(to_json(r));
-    return json_response(200, page_json(items, call.page));
-  });
-
-  routes.add("POST", "/releases", Access::kUser, [&s](ApiCall& call) {
-    auto doc = protocol::parse_json_object(call.req.body, protocol::kMaxApiBodyBytes, "body");
-    if (!doc) return from_error(doc.error());
-    protocol::JsonReader r(*doc);
-    auto title = r.string("title", 200);
-    auto description = r.optional_string("description", protocol::kMaxTextLength).value_or("");
-    if (auto c = r.finish_strict(); !c) return from_error(c.error());
-    auto rec = s.store.create_release(title, description, call.actor().username);
-    if (!rec) return from_error(rec.error());
-    spdlog::info("API: {} registered release {} '{}'", call.actor().username, rec->number,
-                 rec->title);
-    return json_response(201, to_json(*rec));
-  });
-
-  routes.add("GET", "/releases/{id}", Access::kUser, [&s](ApiCall& call) {
-    auto id = parse_id(call.params["id"]);
-    if (!id) return error_response(400, "request.invalid_id", "release ids are numbers");
-    auto r = s.store.get_release(*id);
-    if (!r) return from_error(r.error());
-    if (!*r) return error_response(404, "release.not_found", "no release with this id");
-    auto deps = s.store.list_deployments(*id, Page{500, 0});
-    if (!deps) return from_error(deps.error());
-    json j = to_json(**r);
-    j["deployments"] = json::array();
-    for (const auto& d : *deps) j["deployments"].push_back(to_json(d));
-    return json_response(200, j);
-  });
-
   routes.add("GET", "/releases/{id}/deployments", Access::kUser, [&s](ApiCall& call) {
     auto id = parse_id(call.params["id"]);
     if (!id) return error_response(400, "request.invalid_id", "release ids are numbers");
@@ -133,7 +97,7 @@ void add_release_routes(RouteTable& routes, ApiServices& s) {
     return json_response(200, page_json(items, call.page));
   });
 
-  routes.add("POST", "/releases/{id}/deployments", Access::kUser, [&s](ApiCall& call) {
+  routes.add("POST", "/releases/{id}/deployments", Permission::deploy, [&s](ApiCall& call) {
     auto id = parse_id(call.params["id"]);
     if (!id) return error_response(400, "request.invalid_id", "release ids are numbers");
     return create_deployment(s, call.req, call.actor(), *id);

@@ -34,10 +34,13 @@ void add_session_routes(RouteTable& routes, ApiServices& s) {
     if (auto c = s.store.create_session(token_hash(token), (*user)->id, expires); !c) {
       return from_error(c.error());
     }
-    return json_response(
-        200, json{{"token", token},
-                  {"expires_at", expires},
-                  {"user", {{"username", (*user)->username}, {"role", (*user)->role}}}});
+    return json_response(200, json{{"token", token},
+                                   {"expires_at", expires},
+                                   {"user",
+                                    {{"username", (*user)->username},
+                                     {"role", (*user)->role},
+                                     {"roles", (*user)->roles},
+                                     {"groups", (*user)->groups}}}});
   });
 
   routes.add("POST", "/auth/logout", Access::kUser, [&s](ApiCall& call) {
@@ -50,8 +53,10 @@ void add_session_routes(RouteTable& routes, ApiServices& s) {
   });
 
   routes.add("GET", "/auth/me", Access::kUser, [](ApiCall& call) {
-    return json_response(200,
-                         json{{"username", call.actor().username}, {"role", call.actor().role}});
+    const User& u = call.actor();
+    return json_response(
+        200,
+        json{{"username", u.username}, {"role", u.role}, {"roles", u.roles}, {"groups", u.groups}});
   });
 }
 

@@ -11,7 +11,7 @@ namespace relman::controller {
 using nlohmann::json;
 
 void add_webhook_routes(RouteTable& routes, ApiServices& s) {
-  routes.add("GET", "/webhooks", Access::kUser, [&s](ApiCall&) {
+  routes.add("GET", "/webhooks", Permission::read_audit, [&s](ApiCall&) {
     json items = json::array();
     if (s.webhooks != nullptr) {
       for (const auto& w : s.webhooks->status()) {

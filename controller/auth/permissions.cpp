@@ -53,6 +53,8 @@ std::string_view permission_name(Permission p) {
       return "manage_dml";
     case Permission::manage_cmdb:
       return "manage_cmdb";
+    case Permission::read_audit:
+      return "read_audit";
     case Permission::admin:
       return "admin";
   }
@@ -72,11 +74,11 @@ const std::map<Role, std::set<Permission>>& default_role_permissions() {
       {Role::requester, {P::create}},
       {Role::release_manager,
        {P::create, P::execute, P::delegate, P::suspend, P::reactivate, P::reopen, P::cancel,
-        P::deploy}},
+        P::deploy, P::read_audit}},
       {Role::executor, {P::execute}},
       {Role::approver, {P::approve}},
       {Role::operator_, {P::deploy, P::manage_dml, P::manage_cmdb}},
-      {Role::auditor, {}},
+      {Role::auditor, {P::read_audit}},
       {Role::admin, std::set<Permission>(kAllPermissions.begin(), kAllPermissions.end())},
   };
   return table;
@@ -89,6 +91,14 @@ std::set<Permission> permissions_of(const std::set<Role>& roles) {
     out.insert(held.begin(), held.end());
   }
   return out;
+}
+
+std::set<Permission> permissions_of_role_names(const std::vector<std::string>& roles) {
+  std::set<Role> parsed;
+  for (const auto& name : roles) {
+    if (auto r = parse_role(name)) parsed.insert(*r);
+  }
+  return permissions_of(parsed);
 }
 
 Result<void> require(const std::set<Permission>& held, Permission p) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "controller/releases/lifecycle.hpp"
 #include "protocol/error.hpp"
@@ -37,6 +38,7 @@ enum class Permission {
   deploy,
   manage_dml,
   manage_cmdb,
+  read_audit,  // the audit log as events (GET /events)
   admin,
 };
 
@@ -47,7 +49,8 @@ inline constexpr std::array kAllRoles = {Role::requester, Role::release_manager,
 inline constexpr std::array kAllPermissions = {
     Permission::create,     Permission::execute,    Permission::delegate,    Permission::suspend,
     Permission::reactivate, Permission::reopen,     Permission::cancel,      Permission::approve,
-    Permission::deploy,     Permission::manage_dml, Permission::manage_cmdb, Permission::admin,
+    Permission::deploy,     Permission::manage_dml, Permission::manage_cmdb, Permission::read_audit,
+    Permission::admin,
 };
 
 std::string_view role_name(Role r);
@@ -56,12 +59,16 @@ std::string_view permission_name(Permission p);
 std::optional<Permission> parse_permission(std::string_view s);
 
 // The default table (README): requester creates; release_manager runs the process; executor
-// executes; approver votes; operator deploys and keeps the DML and CMDB; auditor only reads;
+// executes; approver votes; operator deploys and keeps the DML and CMDB; auditor reads, and
+// with release_manager follows the audit log as events (read_audit);
 // admin holds everything.
 const std::map<Role, std::set<Permission>>& default_role_permissions();
 
 // The union of the roles' permissions in the default table.
 std::set<Permission> permissions_of(const std::set<Role>& roles);
+
+// The same for role names as stored; unknown names grant nothing.
+std::set<Permission> permissions_of_role_names(const std::vector<std::string>& roles);
 
 // auth.forbidden, context: the missing permission's name.
 Result<void> require(const std::set<Permission>& held, Permission p);

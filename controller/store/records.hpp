@@ -6,13 +6,24 @@
 #include <string>
 #include <vector>
 
+#include "controller/store/release_records.hpp"
+
 namespace relman::controller {
 
 struct User {
   std::int64_t id = 0;
   std::string username;
   std::string password_hash;
-  std::string role;  // "admin" for now; issue #3 brings the role model
+  std::string role;  // the role given at creation (kept for display; roles below decide)
+  std::vector<std::string> roles;   // effective: the user's own and its groups', sorted
+  std::vector<std::string> groups;  // names of the groups it is a member of, sorted
+};
+
+struct GroupRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::vector<std::string> roles;    // sorted
+  std::vector<std::string> members;  // user names, sorted
 };
 
 struct PackageRecord {
@@ -30,17 +41,6 @@ struct PackageRecord {
   std::string uploaded_by;
   std::int64_t uploaded_at = 0;
   std::vector<std::string> signer_key_ids;
-};
-
-struct ReleaseRecord {
-  std::int64_t id = 0;
-  std::string number;  // "REL-000001"
-  std::string title;
-  std::string description;
-  std::string state;  // "registered"; issue #3 brings the whole lifecycle
-  std::string created_by;
-  std::int64_t created_at = 0;
-  std::int64_t updated_at = 0;
 };
 
 // A file attached to a release; its bytes are in the AttachmentStore under `sha256`.

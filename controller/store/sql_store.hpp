@@ -43,11 +43,30 @@ class SqlStore final : public Store {
                                                     const std::string& version) override;
   Result<std::vector<PackageRecord>> list_packages(const Page& page) override;
 
+  // Access (sql_store_access.cpp).
+  Result<void> set_user_roles(const std::string& username, const std::vector<std::string>& roles,
+                              const std::string& actor) override;
+  Result<std::vector<User>> list_users(const Page& page) override;
+  Result<GroupRecord> create_group(const std::string& name, const std::vector<std::string>& roles,
+                                   const std::vector<std::string>& members,
+                                   const std::string& actor) override;
+  Result<GroupRecord> set_group_members(const std::string& name,
+                                        const std::vector<std::string>& members,
+                                        const std::string& actor) override;
+  Result<std::vector<GroupRecord>> list_groups(const Page& page) override;
+
   // Releases (sql_store_releases.cpp).
-  Result<ReleaseRecord> create_release(const std::string& title, const std::string& description,
-                                       const std::string& actor) override;
+  Result<ReleaseRecord> register_release(const ReleaseRecord& draft,
+                                         const std::string& actor) override;
   Result<std::optional<ReleaseRecord>> get_release(std::int64_t id) override;
-  Result<std::vector<ReleaseRecord>> list_releases(const Page& page) override;
+  Result<ReleaseRecord> change_release(std::int64_t id, const std::string& action,
+                                       const ReleaseChangeFn& change,
+                                       const std::string& actor) override;
+  Result<std::vector<ReleaseRecord>> search_releases(const ReleaseQuery& query,
+                                                     const Page& page) override;
+  Result<std::vector<ReleaseCount>> count_releases(const ReleaseQuery& query,
+                                                   ReleaseCountKey by) override;
+  Result<std::vector<AuditEntry>> release_history(std::int64_t id, const Page& page) override;
   Result<AttachmentRecord> add_attachment(const AttachmentRecord& a,
                                           const std::string& actor) override;
   Result<std::vector<AttachmentRecord>> list_attachments(std::int64_t release_id,

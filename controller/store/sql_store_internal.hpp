@@ -34,6 +34,17 @@ Result<void> append_audit(sql::Connection& c, const std::string& actor, const st
                           const std::string& object_type, const std::string& object_id,
                           const std::string& detail_json);
 
+// Audit rows: `kAuditColumns` + WHERE/ORDER, each row read by read_audit (sql_store_audit.cpp).
+inline constexpr const char* kAuditColumns =
+    "SELECT id, at, actor, action, object_type, object_id, detail_json FROM audit_log ";
+AuditEntry read_audit(const sql::Statement& r);
+
+// A user's effective roles (its own and its groups', sorted) and groups (sql_store_access.cpp).
+Result<void> load_access(sql::Connection& c, User& user);
+// Adds roles of the user's own (in the caller's transaction; roles it has stay).
+Result<void> grant_roles(sql::Connection& c, std::int64_t user_id,
+                         const std::vector<std::string>& roles);
+
 // Packages by id (sql_store_packages.cpp); deployments need them too.
 Result<std::optional<PackageRecord>> load_package(sql::Connection& c, std::int64_t id);
 

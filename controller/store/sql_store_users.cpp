@@ -9,13 +9,14 @@
 namespace relman::controller {
 namespace {
 constexpr const char* kUserColumns = "u.id, u.username, u.password_hash, u.role";
-User read_user(const sql::Statement& st) {
-  return User{st.int64(0), st.text(1), st.text(2), st.text(3)};
-}
-Result<std::optional<User>> one_user(sql::Statement& st) {
+// The statement's user (if any) with its roles and groups.
+Result<std::optional<User>> one_user(sql::Connection& c, sql::Statement& st) {
   RELMAN_TRY(row, st.step());
   if (!row) return std::optional<User>();
-  return std::optional<User>(read_user(st));
+  User u{st.int64(0), st.text(1), st.text(2), st.text(3), {}, {}};
+  RELMAN_CHECK(st.run());
+  RELMAN_CHECK(store_sql::load_access(c, u));
+  return std::optional<User>(std::move(u));
 }
 }  // namespace
 
@@ -40,8 +41,9 @@ Result<User> SqlStore::create_user(const std::string& username, const std::strin
       }
       return fail(row.error());
     }
-    User u{st.int64(0), username, password_hash, role};
+    User u{st.int64(0), username, password_hash, role, {role}, {}};
     RELMAN_CHECK(st.run());
+    RELMAN_CHECK(store_sql::grant_roles(c, u.id, {role}));
     RELMAN_CHECK(store_sql::append_audit(c, actor, "user.create", "user", username,
                                          nlohmann::json{{"role", role}}.dump()));
     return u;
@@ -53,7 +55,7 @@ Result<std::optional<User>> SqlStore::find_user(const std::string& username) {
     RELMAN_TRY(st, c.prepare(std::string("SELECT ") + kUserColumns +
                              " FROM users u WHERE u.username = ?"));
     st.bind(1, username);
-    return one_user(st);
+    return one_user(c, st);
   });
 }
 
@@ -76,7 +78,7 @@ Result<std::optional<User>> SqlStore::find_session_user(const std::string& token
                              " FROM sessions s JOIN users u ON u.id = s.user_id "
                              "WHERE s.token_hash = ? AND s.expires_at > ?"));
     st.bind(1, token_hash).bind(2, now);
-    return one_user(st);
+    return one_user(c, st);
   });
 }
 

@@ -8,14 +8,16 @@
 #include <vector>
 
 #include "controller/cmdb/ci.hpp"
+#include "controller/store/access_store.hpp"
 #include "controller/store/records.hpp"
+#include "controller/store/release_store.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
 
-class Store {
+class Store : public AccessStore, public ReleaseStore {
  public:
-  virtual ~Store() = default;
+  ~Store() override = default;
 
   // Users and sessions.
   virtual Result<std::int64_t> count_users() = 0;
@@ -38,12 +40,10 @@ class Store {
                                                             const std::string& version) = 0;
   virtual Result<std::vector<PackageRecord>> list_packages(const Page& page) = 0;
 
-  // Releases.
-  virtual Result<ReleaseRecord> create_release(const std::string& title,
-                                               const std::string& description,
-                                               const std::string& actor) = 0;
-  virtual Result<std::optional<ReleaseRecord>> get_release(std::int64_t id) = 0;
-  virtual Result<std::vector<ReleaseRecord>> list_releases(const Page& page) = 0;
+  // Releases: ReleaseStore (release_store.hpp). A convenience for tests and tools: registers
+  // a release with default fields, requested by `actor`.
+  Result<ReleaseRecord> create_release(const std::string& title, const std::string& description,
+                                       const std::string& actor);
   // Attachments. add: release.not_found, attachment.exists (that name on that release);
   // audited as release.attachment_add.
   virtual Result<AttachmentRecord> add_attachment(const AttachmentRecord& a,
@@ -137,5 +137,16 @@ class Store {
   virtual Result<void> delete_relationship(std::int64_t id, const std::string& actor) = 0;
   virtual Result<cmdb::ImpactReport> ci_impact(std::int64_t id) = 0;
 };
+
+inline Result<ReleaseRecord> Store::create_release(const std::string& title,
+                                                   const std::string& description,
+                                                   const std::string& actor) {
+  ReleaseRecord draft;
+  draft.fields.title = title;
+  draft.fields.description = description;
+  draft.lifecycle.requester = actor;
+  draft.lifecycle.current_responsible = Principal{PrincipalKind::user, actor};
+  return register_release(draft, actor);
+}
 
 }  // namespace relman::controller

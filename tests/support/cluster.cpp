@@ -147,6 +147,32 @@ ApiResult ControllerProcess::api(const std::string& method, const std::string& t
   return ApiResult{r.status, nlohmann::json::parse(r.body, nullptr, false), r.body};
 }
 
+std::string ControllerProcess::login(const std::string& username, const std::string& password) {
+  auto r = call("", "POST", "/api/v1/auth/login",
+                nlohmann::json{{"username", username}, {"password", password}}.dump());
+  if (r.status != 200 || !r.body.contains("token")) {
+    throw std::runtime_error("login as " + username + " failed: " + r.text);
+  }
+  return r.body["token"].get<std::string>();
+}
+
+ApiResult ControllerProcess::call(const std::string& token, const std::string& method,
+                                  const std::string& target, const std::string& body,
+                                  const std::map<std::string, std::string>& headers) {
+  protocol::HttpsClient client(anonymous_tls(), {"127.0.0.1", port_});
+  protocol::HttpRequest req;
+  req.method = method;
+  req.target = target;
+  if (!token.empty()) req.headers["authorization"] = "Bearer " + token;
+  if (!body.empty()) {
+    req.headers["content-type"] = "application/json";
+    req.body = body;
+  }
+  for (const auto& [k, v] : headers) req.headers[k] = v;
+  auto r = must(client.request(req), method + " " + target);
+  return ApiResult{r.status, nlohmann::json::parse(r.body, nullptr, false), r.body};
+}
+
 ApiResult ControllerProcess::upload(const std::filesystem::path& package) {
   protocol::HttpsClient client(anonymous_tls(), {"127.0.0.1", port_});
   protocol::HttpRequest req;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,12 @@ class ControllerProcess {
                 const nlohmann::json& body = nullptr);
   ApiResult upload(const std::filesystem::path& package);
   const std::string& token();
+  // Logs in as another user and returns its token (throws when the login fails).
+  std::string login(const std::string& username, const std::string& password);
+  // A call with `token` (empty: none), a raw body (sent as JSON when not empty) and headers.
+  ApiResult call(const std::string& token, const std::string& method, const std::string& target,
+                 const std::string& body = {},
+                 const std::map<std::string, std::string>& headers = {});
   // A client context with only the CA (no client certificate).
   std::shared_ptr<asio::ssl::context> anonymous_tls() const;
 

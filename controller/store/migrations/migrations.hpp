@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "controller/store/migrations/0001_initial.hpp"
+#include "controller/store/migrations/0002_access.hpp"
+#include "controller/store/migrations/0003_release_records.hpp"
 #include "controller/store/migrations/0005_release_attachments.hpp"
 #include "controller/store/migrations/0020_inventory_hash.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
@@ -14,6 +16,8 @@ namespace relman::controller::migrations {
 
 inline const std::vector<sql::Migration> kAll = {
     k0001Initial,
+    k0002Access,
+    k0003ReleaseRecords,
     k0005ReleaseAttachments,
     k0020InventoryHash,
     k0040Cmdb,

@@ -162,6 +162,26 @@ TEST_F(OpenApiTest, SessionRoutesArePublicExactlyWhenTheSpecSaysSo) {
   }
 }
 
+TEST_F(OpenApiTest, RoutePermissionsAreDocumentedExactly) {
+  YamlDoc doc(std::string(RELMAN_SOURCE_DIR) + "/docs/openapi.yaml");
+  ASSERT_TRUE(doc.loaded()) << doc.error();
+  auto* paths = doc.get(doc.root(), "paths");
+  int with_permission = 0;
+  for (const auto& r : router->routes()) {
+    auto* op = doc.get(doc.get(paths, r.pattern), lower(r.method));
+    if (!op) continue;  // reported by SpecAndServedRoutesAgree
+    std::string served = r.permission ? std::string(permission_name(*r.permission)) : "";
+    with_permission += r.permission ? 1 : 0;
+    EXPECT_EQ(doc.scalar(doc.get(op, "x-relman-permission")), served)
+        << r.method << " " << r.pattern << ": x-relman-permission differs from the route's";
+    if (r.permission) {
+      EXPECT_NE(doc.get(doc.get(op, "responses"), "403"), nullptr)
+          << r.method << " " << r.pattern << ": a permission route documents its 403";
+    }
+  }
+  EXPECT_GT(with_permission, 0);
+}
+
 TEST(YamlDocTest, ReportsAParseErrorWithItsLine) {
   test::TempDir tmp;
   auto file = tmp / "bad.yaml";

@@ -16,7 +16,7 @@ TEST(Permissions, NamesAreStableStrings) {
   for (auto p : kAllPermissions) names.emplace_back(permission_name(p));
   EXPECT_EQ(names, (std::vector<std::string>{"create", "execute", "delegate", "suspend",
                                              "reactivate", "reopen", "cancel", "approve", "deploy",
-                                             "manage_dml", "manage_cmdb", "admin"}));
+                                             "manage_dml", "manage_cmdb", "read_audit", "admin"}));
   std::vector<std::string> roles;
   for (auto r : kAllRoles) roles.emplace_back(role_name(r));
   EXPECT_EQ(roles, (std::vector<std::string>{"requester", "release_manager", "executor", "approver",
@@ -36,11 +36,11 @@ TEST(Permissions, DefaultTableGivesEachRoleItsJob) {
   EXPECT_EQ(t.at(Role::executor), (std::set<P>{P::execute}));
   EXPECT_EQ(t.at(Role::approver), (std::set<P>{P::approve}));
   EXPECT_EQ(t.at(Role::operator_), (std::set<P>{P::deploy, P::manage_dml, P::manage_cmdb}));
-  EXPECT_TRUE(t.at(Role::auditor).empty());
+  EXPECT_EQ(t.at(Role::auditor), (std::set<P>{P::read_audit}));
   EXPECT_EQ(t.at(Role::admin).size(), kAllPermissions.size());
   const auto& rm = t.at(Role::release_manager);
   for (auto p : {P::create, P::execute, P::delegate, P::suspend, P::reactivate, P::reopen,
-                 P::cancel, P::deploy}) {
+                 P::cancel, P::deploy, P::read_audit}) {
     EXPECT_TRUE(rm.contains(p)) << permission_name(p);
   }
   for (auto p : {P::approve, P::manage_dml, P::manage_cmdb, P::admin}) {
@@ -52,13 +52,13 @@ TEST(Permissions, UserHoldsTheUnionOfItsRoles) {
   EXPECT_TRUE(permissions_of({}).empty());
   EXPECT_EQ(permissions_of({Role::requester, Role::approver}),
             (std::set<P>{P::create, P::approve}));
-  EXPECT_EQ(permissions_of({Role::auditor}), std::set<P>{});
+  EXPECT_EQ(permissions_of({Role::auditor}), std::set<P>{P::read_audit});
 }
 
 TEST(Permissions, RequireNamesTheMissingPermission) {
   EXPECT_TRUE(require({P::create, P::approve}, P::approve));
   for (auto p : kAllPermissions) {
-    auto r = require(permissions_of({Role::auditor}), p);
+    auto r = require({}, p);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, "auth.forbidden");
     EXPECT_EQ(r.error().context, permission_name(p));

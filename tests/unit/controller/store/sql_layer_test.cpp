@@ -253,10 +253,10 @@ TEST(SqliteCompatibility, DatabasesFromBeforeThePortableLayerStillOpen) {
   }
   auto store = SqlStore::open_sqlite(tmp / "relman.db");
   ASSERT_TRUE(store) << store.error().describe();
-  auto releases = (*store)->list_releases(Page{});
+  auto releases = (*store)->search_releases(ReleaseQuery{}, Page{});
   ASSERT_TRUE(releases);
   ASSERT_EQ(releases->size(), 1u);
-  EXPECT_EQ((*releases)[0].title, "old");
+  EXPECT_EQ((*releases)[0].fields.title, "old");
   auto fresh = (*store)->create_release("new", "", "alice");
   ASSERT_TRUE(fresh) << fresh.error().describe();
   EXPECT_EQ(fresh->number, "REL-000002");

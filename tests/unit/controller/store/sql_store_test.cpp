@@ -50,7 +50,7 @@ TEST_P(SqlStoreTest, ReopeningAppliesNoMigrationTwice) {
   store.reset();
   auto again = open_store();
   ASSERT_TRUE(again) << again.error().describe();
-  auto list = (*again)->list_releases(Page{});
+  auto list = (*again)->search_releases(ReleaseQuery{}, Page{});
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].number, "REL-000001");
