@@ -31,6 +31,17 @@ json to_json(const ReleaseRecord& r) {
               {"updated_at", r.updated_at}};
 }
 
+// How a finished target ended: succeeded, rolled_back (the host went back to the version it
+// ran before: a failed hook after the switch, or an install interrupted by an agent restart)
+// or failed (the host did not change). null while it runs.
+namespace {
+json target_outcome(const TargetRecord& t) {
+  if (t.status == "succeeded") return "succeeded";
+  if (t.status != "failed") return nullptr;
+  return t.phase == "rolled_back" ? "rolled_back" : "failed";
+}
+}  // namespace
+
 json to_json(const TargetRecord& t) {
   json j{{"host", t.host_id},
          {"status", t.status},
@@ -39,9 +50,27 @@ json to_json(const TargetRecord& t) {
          {"bytes_total", t.bytes_total},
          {"order_id", t.order_id},
          {"installed_version", t.installed_version},
+         {"outcome", target_outcome(t)},
+         {"output", t.output},
          {"sent_at", t.sent_at},
+         {"started_at", t.started_at},
          {"finished_at", t.finished_at},
          {"updated_at", t.updated_at}};
+  // Each phase lasts until the next one starts; the last one (a final phase, or the phase the
+  // agent is in now) is open until the target finishes.
+  json phases = json::array();
+  for (std::size_t i = 0; i < t.phases.size(); ++i) {
+    json p{{"phase", t.phases[i].phase}, {"started_at", t.phases[i].started_at}};
+    if (i + 1 < t.phases.size()) {
+      p["finished_at"] = t.phases[i + 1].started_at;
+    } else if (t.finished_at != 0) {
+      p["finished_at"] = t.finished_at;
+    } else {
+      p["finished_at"] = nullptr;
+    }
+    phases.push_back(std::move(p));
+  }
+  j["phases"] = std::move(phases);
   if (!t.error_code.empty()) {
     j["error"] = json{{"code", t.error_code}, {"message", t.message}};
   } else {
@@ -63,6 +92,8 @@ json to_json(const DeploymentRecord& d) {
               {"created_at", d.created_at},
               {"expires_at", d.expires_at},
               {"allow_downgrade", d.allow_downgrade},
+              {"action", d.action},
+              {"rollback_of", d.rollback_of == 0 ? json(nullptr) : json(d.rollback_of)},
               {"targets", targets}};
 }
 

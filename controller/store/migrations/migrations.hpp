@@ -6,6 +6,7 @@
 
 #include "controller/store/migrations/0001_initial.hpp"
 #include "controller/store/migrations/0005_release_attachments.hpp"
+#include "controller/store/migrations/0010_installer_progress.hpp"
 #include "controller/store/migrations/0020_inventory_hash.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
 #include "controller/store/sql/migrate.hpp"
@@ -15,6 +16,7 @@ namespace relman::controller::migrations {
 inline const std::vector<sql::Migration> kAll = {
     k0001Initial,
     k0005ReleaseAttachments,
+    k0010InstallerProgress,
     k0020InventoryHash,
     k0040Cmdb,
 };
