@@ -90,24 +90,28 @@ Result<std::vector<TargetRecord>> targets_of(sql::Connection& c, std::int64_t de
 }
 
 // Appends (target, phase, now) to the phase timings unless it is the target's last phase.
-Result<void> note_phase(sql::Connection& c, std::int64_t target_id, const std::string& phase,
-                        std::int64_t now) {
+// Returns the phase the target leaves ("" for its first) when one was appended, else nullopt.
+Result<std::optional<std::string>> note_phase(sql::Connection& c, std::int64_t target_id,
+                                              const std::string& phase, std::int64_t now) {
   RELMAN_TRY(last, c.prepare("SELECT phase, seq FROM deployment_target_phases "
                              "WHERE target_id = ? ORDER BY seq DESC LIMIT 1"));
   last.bind(1, target_id);
   RELMAN_TRY(row, last.step());
   std::int64_t seq = 0;
+  std::string previous;
   if (row) {
-    if (last.text(0) == phase) return ok();
+    previous = last.text(0);
+    if (previous == phase) return std::optional<std::string>();
     seq = last.int64(1) + 1;
   }
-  // An agent that keeps changing phase (or restarting) cannot grow the table without bound;
-  // the target's own row still shows its latest phase.
+  // An agent that keeps changing phase (or restarting) cannot grow the table (or the audit
+  // log) without bound; the target's own row still shows its latest phase.
   constexpr std::int64_t kMaxPhasesPerTarget = 64;
-  if (seq >= kMaxPhasesPerTarget) return ok();
+  if (seq >= kMaxPhasesPerTarget) return std::optional<std::string>();
   RELMAN_TRY(ins, c.prepare("INSERT INTO deployment_target_phases(target_id, seq, phase, "
                             "started_at) VALUES(?, ?, ?, ?)"));
-  return ins.bind(1, target_id).bind(2, seq).bind(3, phase).bind(4, now).run();
+  RELMAN_CHECK(ins.bind(1, target_id).bind(2, seq).bind(3, phase).bind(4, now).run());
+  return std::optional<std::string>(std::move(previous));
 }
 
 Result<std::optional<DeploymentRecord>> load_deployment(sql::Connection& c, std::int64_t id) {
@@ -126,11 +130,12 @@ Result<std::optional<DeploymentRecord>> load_deployment(sql::Connection& c, std:
 // (deploy.unknown_order), and a finished target stays finished (deploy.already_finished).
 struct OpenTarget {
   std::int64_t id = 0;
+  std::int64_t deployment_id = 0;
 };
 Result<OpenTarget> open_target_of_order(sql::Connection& c, const std::string& host_id,
                                         const std::string& order_id) {
-  RELMAN_TRY(st, c.prepare("SELECT id, status FROM deployment_targets WHERE order_id = ? AND "
-                           "host_id = ?"));
+  RELMAN_TRY(st, c.prepare("SELECT id, status, deployment_id FROM deployment_targets "
+                           "WHERE order_id = ? AND host_id = ?"));
   st.bind(1, order_id).bind(2, host_id);
   RELMAN_TRY(row, st.step());
   if (!row) {
@@ -140,7 +145,7 @@ Result<OpenTarget> open_target_of_order(sql::Connection& c, const std::string& h
   if (status == "succeeded" || status == "failed") {
     return fail("deploy.already_finished", "the order has finished already", order_id);
   }
-  return OpenTarget{st.int64(0)};
+  return OpenTarget{st.int64(0), st.int64(2)};
 }
 }  // namespace
 
@@ -309,7 +314,19 @@ Result<void> SqlStore::record_progress(const std::string& host_id, const std::st
                      .bind(5, now)
                      .bind(6, target.id)
                      .run());
-    return note_phase(c, target.id, phase, now);
+    // Only a phase change is an event (and an audit entry); byte progress is kept as the
+    // target's latest state, so a long download does not flood the log.
+    RELMAN_TRY(left, note_phase(c, target.id, phase, now));
+    if (!left) return ok();
+    return store_sql::append_audit(c, host_id, "deployment.progress", "deployment",
+                                   std::to_string(target.deployment_id),
+                                   nlohmann::json{{"target_id", target.id},
+                                                  {"host", host_id},
+                                                  {"phase", phase},
+                                                  {"previous_phase", *left},
+                                                  {"bytes_done", bytes_done},
+                                                  {"bytes_total", bytes_total}}
+                                       .dump());
   });
 }
 
@@ -335,7 +352,8 @@ Result<void> SqlStore::record_result(const std::string& host_id, const std::stri
                      .bind(8, now)
                      .bind(9, target.id)
                      .run());
-    RELMAN_CHECK(note_phase(c, target.id, phase, now));
+    RELMAN_TRY(left, note_phase(c, target.id, phase, now));
+    (void)left;  // the result's own audit entry (target.succeeded/failed) names the phase
     return store_sql::append_audit(c, host_id, succeeded ? "target.succeeded" : "target.failed",
                                    "deployment_target", std::to_string(target.id),
                                    nlohmann::json{{"order_id", order_id},

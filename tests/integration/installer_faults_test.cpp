@@ -271,6 +271,72 @@ TEST_F(InstallerFaultTest, ProgressPhasesAndTimingsAreStoredPerTarget) {
   EXPECT_TRUE(t["phases"].back()["finished_at"].is_number());
 }
 
+// Issue 4 item 4: a slow download shows as per-host and per-deployment progress while it runs;
+// each phase change is one `deployment.progress` event, however many byte reports there were.
+TEST_F(InstallerFaultTest, ProgressIsVisibleWhileRunningAndPhaseChangesAreEvents) {
+  TcpProxy proxy(controller.port());
+  proxy.throttle(512 * 1024);  // ~4 s for 2 MiB: several byte reports (at most one a second)
+  auto& a = agent("web-01");
+  a.config()["download_url"] = "https://127.0.0.1:" + std::to_string(proxy.port());
+  a.start();
+  auto dep = deploy(upload_ok(package("1.0.0", {}, random_payload(2 << 20))), "web-01");
+  const std::string path = "/api/v1/deployments/" + std::to_string(dep);
+  json seen;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        seen = controller.api("GET", path).body;
+        return seen["progress"]["by_phase"].value("downloading", 0) == 1 &&
+               seen["progress"].value("bytes_done", std::int64_t{0}) > 0;
+      },
+      std::chrono::seconds(60)))
+      << seen.dump(2);
+  EXPECT_EQ(seen["progress"]["by_status"]["in_progress"], 1) << seen.dump(2);
+  EXPECT_GT(seen["progress"]["started_at"].get<std::int64_t>(), 0);
+  EXPECT_EQ(seen["progress"]["finished_at"], 0);
+  EXPECT_TRUE(seen["progress"]["duration_seconds"].is_null());
+  EXPECT_TRUE(seen["targets"][0]["duration_seconds"].is_null());
+  EXPECT_TRUE(seen["targets"][0]["phases"].back()["duration_seconds"].is_null());
+  EXPECT_GT(seen["targets"][0]["bytes_total"].get<std::int64_t>(), 2 << 20);
+
+  auto d = controller.wait_deployment(dep, std::chrono::seconds(90));
+  ASSERT_EQ(d["status"], "succeeded") << d.dump(2);
+  const auto& p = d["progress"];
+  EXPECT_EQ(p["hosts"], 1);
+  EXPECT_EQ(p["by_status"]["succeeded"], 1);
+  EXPECT_EQ(p["by_phase"]["done"], 1);
+  EXPECT_EQ(p["bytes_done"], p["bytes_total"]);
+  EXPECT_GE(p["finished_at"].get<std::int64_t>(), p["started_at"].get<std::int64_t>());
+  EXPECT_GE(p["duration_seconds"].get<std::int64_t>(), 0);
+  const auto& t = d["targets"][0];
+  EXPECT_EQ(t["duration_seconds"],
+            t["finished_at"].get<std::int64_t>() - t["started_at"].get<std::int64_t>());
+  for (const auto& ph : t["phases"]) EXPECT_TRUE(ph["duration_seconds"].is_number()) << ph;
+
+  // One event per phase change, in order, from the agent; the bytes are in the target only.
+  auto events =
+      controller.api("GET", "/api/v1/events?after=0&types=deployment.progress,target.succeeded");
+  ASSERT_EQ(events.status, 200) << events.text;
+  std::vector<std::string> phases;
+  for (const auto& e : events.body["items"]) {
+    if (e["type"] == "target.succeeded") {
+      phases.push_back("target.succeeded");
+      continue;
+    }
+    EXPECT_EQ(e["actor"], "web-01");
+    EXPECT_EQ(e["object_id"], std::to_string(dep));
+    phases.push_back(e["detail"]["phase"]);
+  }
+  EXPECT_EQ(phases, (std::vector<std::string>{"queued", "downloading", "verifying", "installing",
+                                              "target.succeeded"}))
+      << events.text;
+  auto audit = controller.api("GET",
+                              "/api/v1/audit?action=deployment.progress&object_type="
+                              "deployment&object_id=" +
+                                  std::to_string(dep));
+  ASSERT_EQ(audit.status, 200) << audit.text;
+  EXPECT_EQ(audit.body["items"].size(), 4u) << audit.text;
+}
+
 TEST_F(InstallerFaultTest, KeepsTheConfiguredNumberOfVersions) {
   auto& a = agent("web-01");
   a.config()["keep_versions"] = 2;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "protocol/clock.hpp"
 #include "tests/unit/controller/store/store_fixture.hpp"
 
@@ -151,6 +153,42 @@ TEST_P(SqlStoreTest, PhaseHistoryIsBoundedPerTarget) {
   auto t = (*store->get_deployment(d.id))->targets[0];
   EXPECT_EQ(t.phases.size(), 64u);
   EXPECT_EQ(t.bytes_done, 199);
+  AuditQuery q;
+  q.action_prefix = "deployment.progress";
+  auto entries = store->list_audit(q, Page{500, 0});
+  ASSERT_TRUE(entries);
+  EXPECT_EQ(entries->size(), 64u) << "the audit log is bounded like the phase history";
+}
+
+// Only phase changes are events: byte progress within a phase updates the target, no more.
+TEST_P(SqlStoreTest, PhaseChangesAreAuditedAsDeploymentProgressAndByteProgressIsNot) {
+  auto d = deployment({"web-01"});
+  auto target = (*store->open_deliveries("web-01"))[0].target;
+  ASSERT_TRUE(store->record_order(target.id, "order-1", "{signed}", 100));
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "queued", 0, 10, 101));
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(store->record_progress("web-01", "order-1", "downloading", i, 10, 101 + i));
+  }
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "verifying", 10, 10, 112));
+  AuditQuery q;
+  q.action_prefix = "deployment.progress";
+  auto entries = store->list_audit(q, Page{});
+  ASSERT_TRUE(entries) << entries.error().describe();
+  ASSERT_EQ(entries->size(), 3u);
+  // Newest first.
+  const auto& first = (*entries)[2];
+  EXPECT_EQ(first.actor, "web-01");
+  EXPECT_EQ(first.object_type, "deployment");
+  EXPECT_EQ(first.object_id, std::to_string(d.id));
+  auto detail = nlohmann::json::parse((*entries)[1].detail_json);
+  EXPECT_EQ(detail["phase"], "downloading");
+  EXPECT_EQ(detail["previous_phase"], "queued");
+  EXPECT_EQ(detail["host"], "web-01");
+  EXPECT_EQ(detail["target_id"], target.id);
+  EXPECT_EQ(nlohmann::json::parse((*entries)[0].detail_json)["phase"], "verifying");
+  auto t = (*store->get_deployment(d.id))->targets[0];
+  EXPECT_EQ(t.bytes_done, 10);
+  EXPECT_EQ(t.updated_at, 112);
 }
 
 TEST_P(SqlStoreTest, RollbackDeploymentTargetsTheHostsAndIsAudited) {
