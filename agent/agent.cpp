@@ -10,11 +10,14 @@
 
 namespace relman::agent {
 
-Result<void> run_agent(const AgentConfig& config) {
+Result<void> run_agent(const AgentConfig& config,
+                       std::function<void(std::string_view)> install_steps) {
   RELMAN_TRY(trust, packaging::load_trust_store(config.trust_file));
   RELMAN_TRY(tls,
              pki::make_client_context(pki::ClientTlsFiles{config.ca, config.cert, config.key}));
-  RELMAN_TRY(endpoint, protocol::parse_endpoint_url(config.controller_url));
+  RELMAN_TRY(endpoint,
+             protocol::parse_endpoint_url(config.download_url.empty() ? config.controller_url
+                                                                      : config.download_url));
 
   // Package downloads use the same client certificate, over plain HTTPS with Range resume.
   Fetcher fetch = [tls, endpoint](
@@ -28,8 +31,17 @@ Result<void> run_agent(const AgentConfig& config) {
         [&](const protocol::DownloadProgress& p) { progress(p.bytes_done, p.bytes_total); },
         on_data);
   };
-  Installer installer(
-      InstallerConfig{config.agent_id, config.install_root, config.state_dir, trust, {}}, fetch);
+  InstallerConfig ic;
+  ic.agent_id = config.agent_id;
+  ic.install_root = config.install_root;
+  ic.state_dir = config.state_dir;
+  ic.trust = trust;
+  ic.keep_versions = config.keep_versions;
+  ic.min_free_bytes = static_cast<std::uint64_t>(config.min_free_space_mb) << 20;
+  ic.dpkg = DpkgConfig{config.dpkg_command, config.dpkg_options,
+                       std::chrono::seconds(config.dpkg_timeout_seconds)};
+  ic.step_observer = std::move(install_steps);
+  Installer installer(std::move(ic), fetch);
   RELMAN_CHECK(installer.open());
 
   asio::io_context ioc(1);

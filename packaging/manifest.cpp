@@ -71,8 +71,8 @@ Result<Manifest> manifest_from_json(const nlohmann::json& j) {
     r.reject("platform", "manifest.invalid", "platform must be [A-Za-z0-9._-], e.g. linux-x86_64");
   }
   m.payload_kind = r.string("payload_kind", 32);
-  if (r.ok() && m.payload_kind != "archive") {
-    r.reject("payload_kind", "manifest.invalid", "payload_kind must be \"archive\"");
+  if (r.ok() && m.payload_kind != "archive" && m.payload_kind != "deb") {
+    r.reject("payload_kind", "manifest.invalid", "payload_kind must be \"archive\" or \"deb\"");
   }
   m.description = r.string("description", kMaxDescriptionLength, /*allow_empty=*/true);
 
@@ -133,6 +133,12 @@ Result<Manifest> manifest_from_json(const nlohmann::json& j) {
     }
   }
   if (auto res = r.finish_strict(); !res) return fail(res.error());
+  if (m.payload_kind == "deb" &&
+      (m.files.size() != 1 || !m.links.empty() || !m.files[0].path.ends_with(".deb"))) {
+    return fail("manifest.invalid",
+                "a \"deb\" package holds exactly one file, the .deb, and no links",
+                "manifest.files");
+  }
 
   // Files and links together form one tree: no path twice, nothing under a file or a link,
   // and no link leaving the root (directly or through another link).

@@ -37,13 +37,15 @@ struct Hooks {
 
 struct Manifest {
   int schema = kManifestSchema;
-  std::string name;                      // [a-z0-9][a-z0-9._+-]{0,63}
-  std::string version;                   // semver (see version.hpp)
-  std::string platform;                  // e.g. "linux-x86_64", or "any"
-  std::string payload_kind = "archive";  // only "archive" for now
-  std::string description;               // may be empty, <= 4096 bytes
-  std::vector<ManifestFile> files;       // sorted by path, unique
-  std::vector<ManifestLink> links;       // sorted by path, unique, disjoint from files
+  std::string name;      // [a-z0-9][a-z0-9._+-]{0,63}
+  std::string version;   // semver (see version.hpp)
+  std::string platform;  // e.g. "linux-x86_64", or "any"
+  // "archive": extracted into a versioned directory; "deb": exactly one file, a .deb that the
+  // agent installs with dpkg
+  std::string payload_kind = "archive";
+  std::string description;          // may be empty, <= 4096 bytes
+  std::vector<ManifestFile> files;  // sorted by path, unique
+  std::vector<ManifestLink> links;  // sorted by path, unique, disjoint from files
   Hooks hooks;
 };
 

@@ -359,7 +359,8 @@ Result<void> for_each_payload_entry(
 
 // verify_package and install_payload: one pass over the payload, optionally writing it.
 Result<PackageInfo> check_package(const std::filesystem::path& package, const TrustStore& trust,
-                                  DiskWriter* writer, std::string_view expected_manifest_sha256) {
+                                  DiskWriter* writer, std::string_view expected_manifest_sha256,
+                                  const ManifestCheck& accept = {}) {
   OpenPackage p;
   if (auto r = open_package(package, p); !r) return fail(r.error());
   if (!expected_manifest_sha256.empty() && sha256_hex(p.canonical) != expected_manifest_sha256) {
@@ -369,6 +370,9 @@ Result<PackageInfo> check_package(const std::filesystem::path& package, const Tr
                 package.string());
   }
   if (auto r = check_signatures(p, trust); !r) return fail(r.error());
+  if (accept) {
+    if (auto r = accept(p.manifest); !r) return fail(r.error());
+  }
   if (writer) {
     if (auto r = writer->create(); !r) return fail(r.error());
   }
@@ -645,9 +649,10 @@ Result<PackageInfo> verify_package(const std::filesystem::path& package, const T
 
 Result<PackageInfo> install_payload(const std::filesystem::path& package, const TrustStore& trust,
                                     const std::filesystem::path& dest, const ExtractLimits& limits,
-                                    std::string_view expected_manifest_sha256) {
+                                    std::string_view expected_manifest_sha256,
+                                    const ManifestCheck& accept) {
   DiskWriter writer(dest, limits);  // removes dest unless finish() succeeded
-  return check_package(package, trust, &writer, expected_manifest_sha256);
+  return check_package(package, trust, &writer, expected_manifest_sha256, accept);
 }
 
 }  // namespace relman::packaging

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,13 +57,18 @@ Result<PackageInfo> inspect_package(const std::filesystem::path& package);
 // package.missing_file; context = the path).
 Result<PackageInfo> verify_package(const std::filesystem::path& package, const TrustStore& trust);
 
+// The caller's own checks of a verified manifest (name, platform, payload kind, ...), run
+// before any byte is written; an error stops the install with that error.
+using ManifestCheck = std::function<Result<void>(const Manifest&)>;
+
 // verify_package's checks, in one pass, while extracting the payload into `dest` (which must
-// not exist). Signatures, and the manifest hash when `expected_manifest_sha256` is given
-// (package.manifest_mismatch), are checked before any byte is written. On failure `dest` is
-// removed.
+// not exist). Signatures, the manifest hash when `expected_manifest_sha256` is given
+// (package.manifest_mismatch) and `accept` are checked before any byte is written. On failure
+// `dest` is removed.
 Result<PackageInfo> install_payload(const std::filesystem::path& package, const TrustStore& trust,
                                     const std::filesystem::path& dest,
                                     const ExtractLimits& limits = {},
-                                    std::string_view expected_manifest_sha256 = {});
+                                    std::string_view expected_manifest_sha256 = {},
+                                    const ManifestCheck& accept = {});
 
 }  // namespace relman::packaging

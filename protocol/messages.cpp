@@ -116,9 +116,12 @@ nlohmann::json body(const DeployProgress& m) {
 }
 
 nlohmann::json body(const DeployResult& m) {
-  return {{"order_id", m.order_id}, {"deployment_id", m.deployment_id},
-          {"status", m.status},     {"code", m.code},
-          {"message", m.message},   {"installed_version", m.installed_version}};
+  nlohmann::json j = {{"order_id", m.order_id}, {"deployment_id", m.deployment_id},
+                      {"status", m.status},     {"code", m.code},
+                      {"message", m.message},   {"installed_version", m.installed_version}};
+  if (!m.phase.empty()) j["phase"] = m.phase;
+  if (!m.output.empty()) j["output"] = m.output;
+  return j;
 }
 
 nlohmann::json body(const Heartbeat& m) { return {{"sent_at", m.sent_at}}; }
@@ -258,6 +261,19 @@ Result<Message> read_deploy_result(JsonReader& r) {
   }
   m.message = r.optional_string("message", kMaxMessageText).value_or("");
   m.installed_version = r.optional_string("installed_version").value_or("");
+  m.phase = r.optional_string("phase").value_or(m.status == "succeeded" ? "done" : "failed");
+  if (r.ok()) {
+    bool known = std::find(std::begin(kDeployFinalPhases), std::end(kDeployFinalPhases), m.phase) !=
+                 std::end(kDeployFinalPhases);
+    // "done" means the order's version runs; a failure never ends there, and a success never
+    // ends in "failed".
+    if (!known || (m.phase == "done" && m.status != "succeeded") ||
+        (m.phase == "failed" && m.status != "failed")) {
+      r.reject("phase", "protocol.invalid_value",
+               "final phase '" + m.phase + "' does not fit status '" + m.status + "'");
+    }
+  }
+  m.output = r.optional_string("output", kMaxHookOutputBytes).value_or("");
   if (auto done = r.finish_tolerant(); !done) return fail(done.error());
   return m;
 }
@@ -358,18 +374,20 @@ nlohmann::json inventory_document(const InventoryReport& report) {
 }
 
 nlohmann::json to_json(const DeployOrder& order) {
-  return {{"order_id", order.order_id},
-          {"deployment_id", order.deployment_id},
-          {"host_id", order.host_id},
-          {"package_name", order.package_name},
-          {"package_version", order.package_version},
-          {"package_sha256", order.package_sha256},
-          {"manifest_sha256", order.manifest_sha256},
-          {"package_size", order.package_size},
-          {"download_path", order.download_path},
-          {"issued_at", order.issued_at},
-          {"expires_at", order.expires_at},
-          {"allow_downgrade", order.allow_downgrade}};
+  nlohmann::json j = {{"order_id", order.order_id},
+                      {"deployment_id", order.deployment_id},
+                      {"host_id", order.host_id},
+                      {"package_name", order.package_name},
+                      {"package_version", order.package_version},
+                      {"package_sha256", order.package_sha256},
+                      {"manifest_sha256", order.manifest_sha256},
+                      {"package_size", order.package_size},
+                      {"download_path", order.download_path},
+                      {"issued_at", order.issued_at},
+                      {"expires_at", order.expires_at},
+                      {"allow_downgrade", order.allow_downgrade}};
+  if (order.action != kOrderInstall) j["action"] = order.action;
+  return j;
 }
 
 Result<DeployOrder> deploy_order_from_json(const nlohmann::json& j) {
@@ -395,6 +413,14 @@ Result<DeployOrder> deploy_order_from_json(const nlohmann::json& j) {
     r.reject("expires_at", "protocol.invalid_value", "order must expire after it was issued");
   }
   o.allow_downgrade = r.boolean("allow_downgrade");
+  if (auto action = r.optional_string("action", 16)) {
+    // Written only for a rollback (see DeployOrder::action); an explicit "install" would not
+    // survive the canonical round trip the signature check makes, so it is refused.
+    if (*action != kOrderRollback) {
+      r.reject("action", "protocol.invalid_value", "action must be \"rollback\" when present");
+    }
+    o.action = *action;
+  }
   if (auto done = r.finish_strict(); !done) return fail(done.error());
   return o;
 }

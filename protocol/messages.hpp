@@ -71,6 +71,9 @@ struct InventoryRequest {
   std::string reason;  // empty, or an error code
 };
 
+inline constexpr std::string_view kOrderInstall = "install";
+inline constexpr std::string_view kOrderRollback = "rollback";
+
 // The signed part of a deploy order. Every field is covered by the controller's signature.
 struct DeployOrder {
   std::string order_id;  // unique; an agent never executes one twice
@@ -85,6 +88,11 @@ struct DeployOrder {
   std::int64_t issued_at = 0;   // unix seconds
   std::int64_t expires_at = 0;  // unix seconds, > issued_at
   bool allow_downgrade = false;
+  // kOrderInstall: install package_version. kOrderRollback: the host runs package_version
+  // and goes back to the version it ran before (kept on the host; nothing is downloaded).
+  // Only a rollback is written on the wire ("action": "rollback"), so the signed bytes of an
+  // install order are the same as before the field existed.
+  std::string action = std::string(kOrderInstall);
 };
 
 // Controller -> agent: an order and the controller's Ed25519 signature over
@@ -104,8 +112,14 @@ struct DeployProgress {
   std::int64_t bytes_total = 0;
 };
 
-inline constexpr std::string_view kDeployPhases[] = {"queued", "downloading", "verifying",
-                                                     "installing", "health_check"};
+// Phases an order passes through while it runs (DeployProgress.phase).
+inline constexpr std::string_view kDeployPhases[] = {"queued",     "downloading",  "verifying",
+                                                     "installing", "health_check", "rolling_back"};
+// How an order ended (DeployResult.phase): done (the order's version runs), failed (refused or
+// failed before the host changed), rolled_back (the host went back to its previous version:
+// a rollback order, or an install undone after a failed hook or an interrupted install).
+inline constexpr std::string_view kDeployFinalPhases[] = {"done", "failed", "rolled_back"};
+inline constexpr std::size_t kMaxHookOutputBytes = 4096;  // DeployResult.output
 
 // Agent -> controller when an order ends, or is refused.
 struct DeployResult {
@@ -115,6 +129,8 @@ struct DeployResult {
   std::string code;     // error code when failed, e.g. "order.wrong_host"; empty on success
   std::string message;  // human text, <= 4096 bytes
   std::string installed_version;  // what the host runs now (may be empty)
+  std::string phase;              // one of kDeployFinalPhases; "" reads as done / failed
+  std::string output;  // the tail of the hooks' output (<= kMaxHookOutputBytes), may be empty
 };
 
 // Either side, to keep the connection alive and measure it.

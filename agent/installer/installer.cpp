@@ -1,25 +1,18 @@
 #include "agent/installer/installer.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <fstream>
-#include <random>
-#include <string_view>
-#include <system_error>
+#include <thread>
 #include <vector>
 
-#include "agent/installer/hook_command.hpp"
+#include <spdlog/spdlog.h>
+
+#include "agent/installer/install_tree.hpp"
 #include "agent/installer/order_check.hpp"
 #include "packaging/package.hpp"
 #include "packaging/sha256.hpp"
 #include "protocol/clock.hpp"
-#include "protocol/json_limits.hpp"
-#include "protocol/json_reader.hpp"
 
 namespace relman::agent {
 namespace fs = std::filesystem;
@@ -64,366 +57,71 @@ class StreamHash {
   bool broken_ = false;
 };
 
-constexpr int kStateSchema = 1;
-constexpr std::size_t kMaxResultMessageBytes = 4096;
-constexpr auto kProgressInterval = std::chrono::milliseconds(100);  // <= ~10 reports/s
+// Download progress goes out at most once a second per order; phase changes always do.
+constexpr auto kProgressInterval = std::chrono::seconds(1);
 constexpr const char* kHookPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-std::string random_suffix() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t v = rng();
-  std::string s;
-  for (int i = 0; i < 16; ++i, v >>= 4) s += kHex[v & 0xf];
-  return s;
+// A broken or refused connection is worth another try (resuming); anything else is not.
+bool retryable_fetch_error(const std::string& code) {
+  return code == "http.interrupted" || code == "http.timeout" || code == "http.connect_failed" ||
+         code == "http.protocol" || code.starts_with("http.status_5");
 }
 
-// Hook output is arbitrary bytes; results travel as JSON, which needs valid UTF-8.
-std::string sanitize_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size();) {
-    auto c = static_cast<unsigned char>(in[i]);
-    std::size_t len = c < 0x80           ? 1
-                      : (c >> 5) == 0x6  ? 2
-                      : (c >> 4) == 0xe  ? 3
-                      : (c >> 3) == 0x1e ? 4
-                                         : 0;
-    bool valid = len > 0 && i + len <= in.size();
-    for (std::size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
-    }
-    if (valid && len == 2 && c < 0xc2) valid = false;  // overlong
-    if (valid && len == 3) {
-      auto c1 = static_cast<unsigned char>(in[i + 1]);
-      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0))
-        valid = false;  // overlong, surrogate
-    }
-    if (valid && len == 4) {
-      auto c1 = static_cast<unsigned char>(in[i + 1]);
-      if ((c == 0xf0 && c1 < 0x90) || c > 0xf4 || (c == 0xf4 && c1 >= 0x90)) valid = false;
-    }
-    if (valid) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out += '?';
-      ++i;
-    }
-  }
-  return out;
-}
-
-// Cuts to at most max bytes without splitting a UTF-8 sequence; keeps the end when from_end.
-std::string clip_utf8(std::string s, std::size_t max, bool from_end = false) {
-  if (s.size() <= max) return s;
-  auto is_cont = [](char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; };
-  if (from_end) {
-    std::size_t start = s.size() - max;
-    while (start < s.size() && is_cont(s[start])) ++start;
-    return s.substr(start);
-  }
-  std::size_t end = max;
-  while (end > 0 && is_cont(s[end])) --end;
-  return s.substr(0, end);
-}
-
-DeployResult make_result(const DeployOrder& order, std::string status, std::string code,
-                         std::string message, std::string installed_version) {
-  DeployResult r;
-  r.order_id = order.order_id;
-  r.deployment_id = order.deployment_id;
-  r.status = std::move(status);
-  r.code = std::move(code);
-  r.message = clip_utf8(sanitize_utf8(message), kMaxResultMessageBytes);
-  r.installed_version = std::move(installed_version);
-  return r;
-}
-
-DeployResult failed(const DeployOrder& order, const Error& e, std::string installed_version) {
-  std::string message = e.message;
-  if (!e.context.empty()) message += " (" + e.context + ")";
-  return make_result(order, "failed", e.code, std::move(message), std::move(installed_version));
-}
-
-void emit(const ProgressSink& sink, const DeployOrder& order, std::string_view phase,
-          std::uint64_t done, std::uint64_t total) {
-  if (!sink) return;
-  protocol::DeployProgress p;
-  p.order_id = order.order_id;
-  p.deployment_id = order.deployment_id;
-  p.phase = std::string(phase);
-  p.bytes_done = static_cast<std::int64_t>(done);
-  p.bytes_total = static_cast<std::int64_t>(total);
-  // A failing sink (a dropped connection) must not abort an install half-way.
-  try {
-    sink(p);
-  } catch (...) {
-  }
-}
-
-Result<void> fsync_path(const fs::path& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return fail("io.sync_failed", std::strerror(errno), path.string());
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return fail("io.sync_failed", std::strerror(err), path.string());
-  return ok();
-}
-
-Result<void> sync_filesystem(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail("io.sync_failed", std::strerror(errno), dir.string());
-  int rc = ::syncfs(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return fail("io.sync_failed", std::strerror(err), dir.string());
-  return ok();
-}
-
-Result<void> write_file_atomic(const fs::path& file, std::string_view content) {
-  fs::path tmp = file;
-  tmp += ".tmp-" + random_suffix();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return fail("state.write_failed", std::strerror(errno), tmp.string());
-  std::size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    off += static_cast<std::size_t>(n);
-  }
-  bool good = off == content.size() && ::fsync(fd) == 0;
-  int err = errno;
-  good = (::close(fd) == 0) && good;
-  if (!good || ::rename(tmp.c_str(), file.c_str()) != 0) {
-    if (good) err = errno;
-    ::unlink(tmp.c_str());
-    return fail("state.write_failed", std::strerror(err), file.string());
-  }
-  return fsync_path(file.parent_path(), O_RDONLY | O_DIRECTORY);
-}
-
-Result<std::string> read_file_bounded(const fs::path& file, std::size_t max) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail("state.read_failed", std::strerror(errno), file.string());
-  std::string out;
-  char buf[64 * 1024];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return fail("state.read_failed", std::strerror(err), file.string());
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > max) {
-      ::close(fd);
-      return fail("state.invalid", "state file is larger than " + std::to_string(max) + " bytes",
-                  file.string());
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
-// ---- <root>/<name>/current ----
-
-// What current points to ("" when absent); install.current_invalid when it is not our symlink.
-Result<std::string> read_current(const fs::path& name_dir) {
-  fs::path current = name_dir / "current";
+std::uint64_t file_size_or_zero(const fs::path& file) {
   std::error_code ec;
-  auto st = fs::symlink_status(current, ec);
-  if (ec || st.type() == fs::file_type::not_found) return std::string();
-  if (st.type() != fs::file_type::symlink) {
-    return fail("install.current_invalid", "is not a symlink; relman manages this path",
-                current.string());
-  }
-  fs::path target = fs::read_symlink(current, ec);
-  if (ec) return fail("install.current_invalid", ec.message(), current.string());
-  return target.filename().string();
-}
-
-// Points current at `version` (relative) with one rename, or removes it when version is "".
-Result<void> switch_current(const fs::path& name_dir, const std::string& version) {
-  fs::path current = name_dir / "current";
-  std::error_code ec;
-  if (version.empty()) {
-    fs::remove(current, ec);
-    if (ec) return fail("install.switch_failed", ec.message(), current.string());
-  } else {
-    fs::path tmp = name_dir / (".current-" + random_suffix());
-    fs::create_symlink(version, tmp, ec);
-    if (ec) return fail("install.switch_failed", ec.message(), tmp.string());
-    fs::rename(tmp, current, ec);
-    if (ec) {
-      fs::remove(tmp, ec);
-      return fail("install.switch_failed", ec.message(), current.string());
-    }
-  }
-  return fsync_path(name_dir, O_RDONLY | O_DIRECTORY);
-}
-
-// ---- state.json ----
-
-nlohmann::json result_to_json(const DeployResult& r) {
-  return {{"order_id", r.order_id}, {"deployment_id", r.deployment_id},
-          {"status", r.status},     {"code", r.code},
-          {"message", r.message},   {"installed_version", r.installed_version}};
-}
-
-Result<DeployResult> result_from_json(const nlohmann::json& j, const std::string& where) {
-  protocol::JsonReader r(j, where);
-  DeployResult out;
-  out.order_id = r.string("order_id");
-  out.deployment_id = r.integer("deployment_id", 0, INT64_MAX);
-  out.status = r.string("status");
-  out.code = r.string("code", protocol::kMaxIdLength, true);
-  out.message = r.string("message", protocol::kMaxTextLength, true);
-  out.installed_version = r.string("installed_version", protocol::kMaxIdLength, true);
-  if (auto done = r.finish_tolerant(); !done) return fail(done.error());
-  return out;
+  auto size = fs::file_size(file, ec);
+  return ec ? 0 : size;
 }
 
 }  // namespace
 
-// One order in flight, from fetch to result.
+// One install order in flight, from fetch to result.
 struct Installer::Attempt {
   const DeployOrder& order;
   const ProgressSink& progress;
   fs::path package_file;
-  std::string installed_before;  // recorded installed version, "" if none
+  std::string installed_before;    // recorded installed version, "" if none
+  std::int64_t interruptions = 0;  // earlier tries cut short by an agent restart
 };
 
 Installer::Installer(InstallerConfig config, Fetcher fetcher)
-    : config_(std::move(config)), fetcher_(std::move(fetcher)) {}
+    : config_(std::move(config)), fetcher_(std::move(fetcher)) {
+  if (!config_.platform) config_.platform = detect_host_platform();
+  if (!config_.disk_probe) config_.disk_probe = probe_filesystem;
+}
 
 std::int64_t Installer::now() const {
   if (config_.clock) return config_.clock();
   return unix_seconds();
 }
 
+void Installer::step(std::string_view name) const {
+  if (config_.step_observer) config_.step_observer(name);
+}
+
 Result<void> Installer::open() {
   std::error_code ec;
   fs::create_directories(config_.state_dir / "downloads", ec);
   if (ec) return fail("state.write_failed", ec.message(), config_.state_dir.string());
-  fs::path file = config_.state_dir / "state.json";
-  State loaded;
-  bool exists = fs::exists(file, ec);
-  if (ec) return fail("state.read_failed", ec.message(), file.string());
-  if (exists) {
-    auto text = read_file_bounded(file, kMaxStateFileBytes);
-    if (!text) return fail(text.error());
-    auto invalid = [&](const Error& e) {
-      return fail("state.invalid", "state file is corrupt: " + e.message + " (" + e.context + ")",
-                  file.string());
-    };
-    auto doc = protocol::parse_json_object(*text, kMaxStateFileBytes, "state.json");
-    if (!doc) return invalid(doc.error());
-    protocol::JsonReader r(*doc);
-    r.integer("schema", kStateSchema, kStateSchema);
-    const auto* installed = r.object("installed");
-    const auto* results = r.array("results", kMaxRecordedResults);
-    const auto* journal = r.optional_object("journal");
-    if (auto done = r.finish_tolerant(); !done) return invalid(done.error());
-    for (const auto& [name, version] : installed->items()) {
-      if (!version.is_string()) {
-        return invalid(Error{"protocol.wrong_type", "must be a string", "installed." + name});
-      }
-      loaded.installed[name] = version.get<std::string>();
-    }
-    for (std::size_t i = 0; i < results->size(); ++i) {
-      auto one = result_from_json((*results)[i], "results[" + std::to_string(i) + "]");
-      if (!one) return invalid(one.error());
-      loaded.results.push_back(std::move(*one));
-    }
-    if (journal) {
-      protocol::JsonReader jr(*journal, "journal");
-      Journal j;
-      j.order_id = jr.string("order_id");
-      j.deployment_id = jr.integer("deployment_id", 0, INT64_MAX);
-      j.package = jr.string("package");
-      j.version = jr.string("version");
-      j.previous = jr.string("previous", protocol::kMaxIdLength, true);
-      j.aside = jr.string("aside", 4096, true);
-      if (auto done = jr.finish_tolerant(); !done) return invalid(done.error());
-      // These become path components in recover().
-      auto component = [](const std::string& c) {
-        return !c.empty() && c != "." && c != ".." && c.find('/') == std::string::npos &&
-               c.find('\0') == std::string::npos;
-      };
-      if (!component(j.package) || !component(j.version) ||
-          (!j.previous.empty() && !component(j.previous))) {
-        return invalid(
-            Error{"state.invalid", "names a package or version that is not valid", "journal"});
-      }
-      loaded.journal = std::move(j);
-    }
-  }
+  RELMAN_TRY(loaded, load_install_state(config_.state_dir / "state.json"));
+  std::optional<Journal> journal = loaded.journal;
   {
     std::lock_guard lock(mutex_);
     state_ = std::move(loaded);
   }
-  if (state_.journal) return recover(*state_.journal);
+  if (journal) RELMAN_CHECK(recover(*journal));
+  remove_leftovers(config_.install_root);
   return ok();
 }
 
-// An install was cut short between extraction and its result: put back what was there.
-Result<void> Installer::recover(const Journal& j) {
-  fs::path name_dir = config_.install_root / j.package;
-  fs::path version_dir = name_dir / j.version;
-  std::error_code ec;
-  if (!j.aside.empty() && fs::exists(j.aside, ec)) {
-    fs::remove_all(version_dir, ec);
-    fs::rename(j.aside, version_dir, ec);
-    if (ec) return fail("install.recovery_failed", ec.message(), j.aside);
-  } else if (j.version != j.previous) {
-    fs::remove_all(version_dir, ec);
-  }
-  if (auto s = switch_current(name_dir, j.previous); !s) return fail(s.error());
-  for (const auto& entry : fs::directory_iterator(name_dir, ec)) {
-    if (entry.path().filename().string().starts_with(".staging-")) {
-      std::error_code ignored;
-      fs::remove_all(entry.path(), ignored);
-    }
-  }
-  DeployOrder order;
-  order.order_id = j.order_id;
-  order.deployment_id = j.deployment_id;
-  auto result = make_result(order, "failed", "install.interrupted",
-                            "the agent stopped during the install of " + j.package + " " +
-                                j.version + "; the host was put back on " +
-                                (j.previous.empty() ? "no version" : j.previous),
-                            j.previous);
-  return update_state([&](State& s) {
-    s.journal.reset();
-    s.results.push_back(result);
-  });
-}
-
 Result<void> Installer::save_locked() const {
-  nlohmann::json installed = nlohmann::json::object();
-  for (const auto& [name, version] : state_.installed) installed[name] = version;
-  nlohmann::json results = nlohmann::json::array();
-  for (const auto& r : state_.results) results.push_back(result_to_json(r));
-  nlohmann::json doc = {{"schema", kStateSchema}, {"installed", installed}, {"results", results}};
-  if (state_.journal) {
-    const Journal& j = *state_.journal;
-    doc["journal"] = {{"order_id", j.order_id}, {"deployment_id", j.deployment_id},
-                      {"package", j.package},   {"version", j.version},
-                      {"previous", j.previous}, {"aside", j.aside}};
-  }
-  return write_file_atomic(config_.state_dir / "state.json",
-                           doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return save_install_state(config_.state_dir / "state.json", state_);
 }
 
-Result<void> Installer::update_state(const std::function<void(State&)>& change) {
+Result<void> Installer::update_state(const std::function<void(InstallState&)>& change) {
   std::lock_guard lock(mutex_);
-  State before = state_;
+  InstallState before = state_;
   change(state_);
   while (state_.results.size() > kMaxRecordedResults) state_.results.pop_front();
   auto saved = save_locked();
@@ -436,6 +134,10 @@ std::optional<std::string> Installer::installed_version(const std::string& packa
   auto it = state_.installed.find(package);
   if (it == state_.installed.end()) return std::nullopt;
   return it->second;
+}
+
+std::string Installer::current_version(const std::string& package) const {
+  return installed_version(package).value_or("");
 }
 
 std::map<std::string, std::string> Installer::installed_packages() const {
@@ -456,110 +158,213 @@ std::optional<DeployResult> Installer::recorded_result(const std::string& order_
 }
 
 DeployResult Installer::run(const protocol::DeployOrderMessage& msg, const ProgressSink& progress) {
+  std::string what;
   try {
     std::lock_guard run_lock(run_mutex_);
     if (auto recorded = recorded_result(msg.order.order_id)) return *recorded;
     return run_checked(msg, progress);
   } catch (const std::exception& e) {
-    return make_result(msg.order, "failed", "agent.internal_error",
-                       std::string("unexpected error while running the order: ") + e.what(),
-                       installed_version(msg.order.package_name).value_or(""));
+    what = e.what();
   } catch (...) {
-    return make_result(msg.order, "failed", "agent.internal_error",
-                       "unexpected error while running the order", "");
+    what = "unknown exception";
   }
+  // A journal left behind means the host may be half-way: put it right now, not at the next
+  // start (the next order would overwrite the journal).
+  std::optional<Journal> journal;
+  {
+    std::lock_guard lock(mutex_);
+    journal = state_.journal;
+  }
+  try {
+    if (journal) (void)recover(*journal);
+  } catch (...) {
+  }
+  if (auto recorded = recorded_result(msg.order.order_id)) return *recorded;
+  return make_result(msg.order, "failed", "agent.internal_error",
+                     "unexpected error while running the order: " + what,
+                     current_version(msg.order.package_name), "failed");
 }
 
 DeployResult Installer::run_checked(const protocol::DeployOrderMessage& msg,
                                     const ProgressSink& progress) {
   const DeployOrder& order = msg.order;
   auto installed = installed_version(order.package_name);
-  std::string before = installed.value_or("");
+  // The action is covered by the signature: a rollback is as authorized as an install.
   if (auto checked = check_order(msg, config_.trust, config_.agent_id, now(), installed);
       !checked) {
-    return failed(order, checked.error(), before);
+    return failed_result(order, checked.error(), installed.value_or(""));
   }
-  emit(progress, order, "queued", 0, static_cast<std::uint64_t>(order.package_size));
+  if (order.action == protocol::kOrderRollback) return roll_back_order(order, progress);
+  return fetch_and_install(order, progress);
+}
 
-  // Fetch. Until the bytes are verified against the order nothing has changed on the host and
+DeployResult Installer::fetch_and_install(const DeployOrder& order, const ProgressSink& progress) {
+  const std::string before = current_version(order.package_name);
+  std::int64_t interruptions = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = state_.interrupted.find(order.order_id); it != state_.interrupted.end()) {
+      interruptions = it->second;
+    }
+  }
+  if (interruptions >= kMaxInterruptedInstalls) {
+    auto result = make_result(
+        order, "failed", "install.interrupted",
+        "the install of " + order.package_name + " " + order.package_version + " was cut short " +
+            std::to_string(interruptions) +
+            " times by an agent restart before it changed the host; not trying again. The "
+            "host stays on " +
+            (before.empty() ? "no version" : before),
+        before, "failed");
+    (void)update_state([&](InstallState& s) {
+      s.results.push_back(result);
+      s.interrupted.erase(order.order_id);
+    });
+    return result;
+  }
+  emit_progress(progress, order, "queued", 0, static_cast<std::uint64_t>(order.package_size));
+
+  // Until the bytes are verified against the order nothing has changed on the host and
   // nothing is recorded, so a re-sent order retries (and a partial download resumes).
+  const auto size_wanted = static_cast<std::uint64_t>(order.package_size);
   fs::path downloads = config_.state_dir / "downloads";
   fs::path part = downloads / (order.package_sha256 + ".part");
   std::error_code ec;
   fs::create_directories(downloads, ec);
-  if (ec)
-    return failed(order, Error{"state.write_failed", ec.message(), downloads.string()}, before);
+  if (!ec) fs::create_directories(config_.install_root, ec);
+  if (ec) return failed_result(order, Error{"state.write_failed", ec.message(), ""}, before);
+  if (file_size_or_zero(part) > size_wanted) fs::remove(part, ec);
+  std::uint64_t have = file_size_or_zero(part);
+
+  // Both the download and the extracted payload must fit, with room to spare.
+  std::vector<DiskNeed> needs = {{downloads, size_wanted - have, "the download"},
+                                 {config_.install_root, size_wanted, "the installed files"}};
+  if (auto space = check_disk_space(needs, config_.min_free_bytes, config_.disk_probe); !space) {
+    return failed_result(order, space.error(), before);
+  }
+
+  if (!fetcher_) {
+    return failed_result(
+        order, Error{"agent.no_fetcher", "the installer has no package source", ""}, before);
+  }
   auto last = std::chrono::steady_clock::time_point{};
   bool first = true;
   auto on_bytes = [&](std::uint64_t done, std::uint64_t total) {
     auto t = std::chrono::steady_clock::now();
-    if (!first && done != total && t - last < kProgressInterval) return;
+    if (!first && t - last < kProgressInterval) return;
     first = false;
     last = t;
-    emit(progress, order, "downloading", done, total);
+    emit_progress(progress, order, "downloading", done, total);
   };
-  if (!fetcher_) {
-    return failed(order, Error{"agent.no_fetcher", "the installer has no package source", ""},
-                  before);
-  }
   // Hash while the bytes stream: first what an interrupted download left, then each chunk.
   StreamHash streamed;
-  if (fs::exists(part, ec)) {
-    if (auto r = streamed.add_file(part); !r) return failed(order, r.error(), before);
+  if (have > 0) {
+    if (auto r = streamed.add_file(part); !r) return failed_result(order, r.error(), before);
   }
-  auto fetched = fetcher_(order, part, on_bytes, [&](std::uint64_t offset, std::string_view b) {
-    streamed.add(offset, b);
-  });
-  if (!fetched) return failed(order, fetched.error(), before);
+  auto on_data = [&](std::uint64_t offset, std::string_view b) { streamed.add(offset, b); };
+  const int attempts = std::max(1, config_.download_attempts);
+  for (int attempt = 1;; ++attempt) {
+    // Complete already (an earlier try stopped after the download): no request at all.
+    if (size_wanted > 0 && file_size_or_zero(part) == size_wanted) break;
+    auto fetched = fetcher_(order, part, on_bytes, on_data);
+    if (fetched) break;
+    if (!retryable_fetch_error(fetched.error().code) || attempt >= attempts) {
+      return failed_result(order, fetched.error(), before);
+    }
+    auto delay = config_.download_retry_delay * (1 << std::min(attempt - 1, 6));
+    spdlog::warn("order {}: download stopped at {} of {} bytes ({}); resuming in {} ms ({}/{})",
+                 order.order_id, file_size_or_zero(part), size_wanted, fetched.error().describe(),
+                 delay.count(), attempt + 1, attempts);
+    std::this_thread::sleep_for(delay);
+  }
 
   auto size = fs::file_size(part, ec);
-  if (ec) return failed(order, Error{"package.read_failed", ec.message(), part.string()}, before);
-  if (size > static_cast<std::uint64_t>(order.package_size)) {
-    fs::remove(part, ec);
-    return failed(order,
-                  Error{"package.too_large",
-                        "the downloaded package has " + std::to_string(size) +
-                            " bytes, more than the order's " + std::to_string(order.package_size),
-                        order.download_path},
-                  before);
+  if (ec) {
+    return failed_result(order, Error{"package.read_failed", ec.message(), part.string()}, before);
   }
+  if (size > size_wanted) {
+    fs::remove(part, ec);
+    return failed_result(order,
+                         Error{"package.too_large",
+                               "the downloaded package has " + std::to_string(size) +
+                                   " bytes, more than the order's " + std::to_string(size_wanted),
+                               order.download_path},
+                         before);
+  }
+  emit_progress(progress, order, "verifying", size, size_wanted);
   // The streamed hash covers the file unless a fetcher skipped bytes; then read it once more.
   auto hash =
       streamed.covers(size) ? Result<std::string>(streamed.digest()) : packaging::sha256_file(part);
-  if (!hash) return failed(order, hash.error(), before);
+  if (!hash) return failed_result(order, hash.error(), before);
   if (*hash != order.package_sha256) {
     fs::remove(part, ec);
-    return failed(order,
-                  Error{"package.hash_mismatch",
-                        "the downloaded package's SHA-256 is " + *hash + ", the order says " +
-                            order.package_sha256,
-                        order.download_path},
-                  before);
+    return failed_result(order,
+                         Error{"package.hash_mismatch",
+                               "the downloaded package's SHA-256 is " + *hash +
+                                   ", the order says " + order.package_sha256,
+                               order.download_path},
+                         before);
   }
 
-  Attempt attempt{order, progress, part, before};
+  Attempt attempt{order, progress, part, before, interruptions};
   DeployResult result = install(attempt);
   fs::remove(part, ec);
   return result;
 }
 
+std::string Installer::run_journaled(std::string_view name, ChildCommand command,
+                                     HookTranscript& out) {
+  // The child's process group goes into the journal first: if the agent dies while it runs,
+  // the restarted agent ends it before undoing anything under its feet.
+  command.on_started = [this](pid_t pid) {
+    auto started = process_start_time(pid).value_or(0);
+    (void)update_state([&](InstallState& s) {
+      if (!s.journal) return;
+      s.journal->child_pgid = pid;
+      s.journal->child_start_time = started;
+    });
+  };
+  ChildRun run = run_child(command);
+  out.add(name, run.ok ? "ok" : run.failure, run.tail);
+  return run.ok ? std::string() : run.failure;
+}
+
+std::string Installer::run_hook_for(std::string_view hook, const std::string& command,
+                                    const std::string& package, const std::string& version,
+                                    const std::string& previous, std::int64_t timeout_seconds,
+                                    HookTranscript& out) {
+  if (command.empty()) return {};
+  fs::path dir = config_.install_root / package / version;
+  ChildCommand child;
+  child.argv = {"/bin/sh", "-c", command};
+  child.cwd = dir;
+  child.env = {kHookPath, "RELMAN_PACKAGE=" + package, "RELMAN_VERSION=" + version,
+               "RELMAN_PREVIOUS_VERSION=" + previous, "RELMAN_INSTALL_DIR=" + dir.string()};
+  child.timeout = std::chrono::seconds(std::clamp<std::int64_t>(timeout_seconds, 1, 3600));
+  child.log_file = config_.state_dir / ("hook-" + std::string(hook) + ".log");
+  std::string why = run_journaled(hook, std::move(child), out);
+  if (why.empty()) return {};
+  return std::string(hook) + " hook `" + clip_utf8(command, 200) + "` " + why + " (" + package +
+         " " + version + ")";
+}
+
 DeployResult Installer::install(Attempt& a) {
   const DeployOrder& order = a.order;
   const std::string& before = a.installed_before;
+  HookTranscript out;
   // From here every outcome is recorded with the order: the bytes are the ones it names, so
   // running it again could only repeat this outcome (or install twice).
   auto record = [&](DeployResult result) {
-    auto saved = update_state([&](State& s) {
+    auto saved = update_state([&](InstallState& s) {
       s.journal.reset();
       s.results.push_back(result);
+      s.interrupted.erase(order.order_id);
     });
     (void)saved;  // the result still goes to the controller; state.json keeps the journal
     return result;
   };
-  auto refuse = [&](const Error& e) { return record(failed(order, e, before)); };
+  auto refuse = [&](const Error& e) { return record(failed_result(order, e, before)); };
 
-  emit(a.progress, order, "verifying", 0, 0);
-  emit(a.progress, order, "installing", 0, 0);
   const fs::path name_dir = config_.install_root / order.package_name;
   const fs::path version_dir = name_dir / order.package_version;
   const fs::path staging = name_dir / (".staging-" + order.package_version + "-" + random_suffix());
@@ -570,16 +375,34 @@ DeployResult Installer::install(Attempt& a) {
   if (!current) return refuse(current.error());
   const std::string previous = *current;
 
-  Journal journal{
-      order.order_id, order.deployment_id, order.package_name, order.package_version, previous, ""};
-  if (auto s = update_state([&](State& st) { st.journal = journal; }); !s) {
-    return failed(order, s.error(), before);
+  Journal j;
+  j.order_id = order.order_id;
+  j.deployment_id = order.deployment_id;
+  j.package = order.package_name;
+  j.version = order.package_version;
+  j.previous = previous;
+  j.phase = std::string(journal_phase::kExtracting);
+  // An earlier copy of this version (a reinstall, or a kept older version) moves aside until
+  // the outcome is known; its place is journaled before anything moves.
+  if (fs::exists(version_dir, ec)) {
+    j.aside = (name_dir / (".previous-" + order.package_version + "-" + random_suffix())).string();
   }
+  auto save = [&] { return update_state([&](InstallState& s) { s.journal = j; }); };
+  if (auto s = save(); !s) return failed_result(order, s.error(), before);
 
-  // One pass: the manifest must be the order's and signed by enough publishers before a
-  // byte is written; every payload byte is hashed as it is extracted; no hook has run yet.
-  auto payload =
-      packaging::install_payload(a.package_file, config_.trust, staging, {}, order.manifest_sha256);
+  // One pass: the manifest must be the order's, signed by enough publishers and fit for this
+  // host before a byte is written; every payload byte is hashed as it is extracted.
+  auto accept = [&](const packaging::Manifest& m) -> Result<void> {
+    if (m.name != order.package_name || m.version != order.package_version) {
+      return fail("order.package_mismatch",
+                  "the package is " + m.name + " " + m.version + " but the order names " +
+                      order.package_name + " " + order.package_version,
+                  order.download_path);
+    }
+    return check_platform(m.platform, *config_.platform);
+  };
+  auto payload = packaging::install_payload(a.package_file, config_.trust, staging, {},
+                                            order.manifest_sha256, accept);
   if (!payload) {
     if (payload.error().code == "package.manifest_mismatch") {
       return refuse(Error{
@@ -589,119 +412,132 @@ DeployResult Installer::install(Attempt& a) {
     }
     return refuse(payload.error());
   }
+  step("extracted");
   const packaging::Manifest& m = payload->manifest;
-  if (m.name != order.package_name || m.version != order.package_version) {
+  j.incoming.payload_kind = m.payload_kind;
+  j.incoming.deb_file = m.payload_kind == "deb" ? m.files.at(0).path : "";
+  j.incoming.post_install = m.hooks.post_install;
+  j.incoming.health_check = m.hooks.health_check;
+  j.incoming.hook_timeout_seconds = m.hooks.timeout_seconds;
+  emit_progress(a.progress, order, "installing");
+
+  // Every failure from here on puts back what was there and says so.
+  auto undo = [&](bool host_changed, const std::string& code, std::string message) {
+    if (host_changed) emit_progress(a.progress, order, "rolling_back");
+    std::string problems = undo_install(j, host_changed, out);
     fs::remove_all(staging, ec);
-    return refuse(Error{"order.package_mismatch",
-                        "the package is " + m.name + " " + m.version + " but the order names " +
-                            order.package_name + " " + order.package_version,
-                        order.download_path});
-  }
-  const packaging::Hooks& hooks = payload->manifest.hooks;
-
-  // An earlier copy of this version (a reinstall) moves aside until the outcome is known.
-  fs::path aside;
-  if (fs::exists(version_dir, ec)) {
-    aside = name_dir / (".previous-" + order.package_version + "-" + random_suffix());
-    journal.aside = aside.string();
-    if (auto s = update_state([&](State& st) { st.journal = journal; }); !s) {
-      fs::remove_all(staging, ec);
-      return refuse(s.error());
+    std::string back = previous.empty() ? "no version" : previous;
+    message += host_changed ? "; the host was put back on " + back : "; the host stays on " + back;
+    if (!problems.empty()) message += "; restoring it also failed: " + problems;
+    if (host_changed && problems.empty() && !previous.empty()) {
+      if (auto again = reactivate(order.package_name, previous, out); !again.empty()) {
+        message += "; then " + again;
+      }
     }
-    fs::rename(version_dir, aside, ec);
-    if (ec) {
-      fs::remove_all(staging, ec);
-      return refuse(Error{"install.write_failed", ec.message(), version_dir.string()});
-    }
-  }
-
-  // Puts back the previous version; returns what went wrong doing so ("" when all is well).
-  auto undo = [&](bool switched) {
-    std::string problems;
-    if (switched) {
-      if (auto s = switch_current(name_dir, previous); !s) problems += s.error().describe();
-    }
-    std::error_code uec;
-    fs::remove_all(version_dir, uec);
-    if (!aside.empty()) {
-      fs::rename(aside, version_dir, uec);
-      if (uec) problems += (problems.empty() ? "" : "; ") + uec.message();
-    }
-    return problems;
-  };
-  auto roll_back = [&](bool switched, std::string code, std::string message) {
-    std::string problems = undo(switched);
-    if (!problems.empty()) message += "; restoring the previous version also failed: " + problems;
-    return refuse(Error{std::move(code), std::move(message), ""});
+    return record(make_result(order, "failed", code, message, before,
+                              host_changed ? "rolled_back" : "failed", &out));
   };
 
+  if (!j.aside.empty()) {
+    if (auto s = save(); !s) return undo(false, s.error().code, s.error().describe());
+    fs::rename(version_dir, j.aside, ec);
+    if (ec) return undo(false, "install.write_failed", "cannot move aside: " + ec.message());
+  }
   fs::rename(staging, version_dir, ec);
   if (ec) {
-    std::string why = ec.message();
-    fs::remove_all(staging, ec);
-    return roll_back(false, "install.write_failed",
-                     "could not move the payload into place: " + why);
+    return undo(false, "install.write_failed",
+                "could not move the payload into place: " + ec.message());
   }
   // The new files must be on disk before current can point at them (power loss).
   if (auto s = sync_filesystem(name_dir); !s) {
-    return roll_back(false, "install.write_failed", s.error().describe());
+    return undo(false, "install.write_failed", s.error().describe());
+  }
+  step("in_place");
+
+  const bool deb = j.incoming.payload_kind == "deb";
+  const fs::path deb_file = version_dir / j.incoming.deb_file;
+  const fs::path dpkg_log = config_.state_dir / "dpkg.log";
+  if (deb) {
+    ChildRun field = run_child(dpkg_field_command(config_.dpkg, deb_file, dpkg_log));
+    auto name = field.ok ? parse_deb_package_name(field.tail)
+                         : Result<std::string>(fail("install.deb_invalid",
+                                                    "dpkg cannot read the .deb: " + field.failure +
+                                                        ": " + clip_utf8(field.tail, 500, true)));
+    if (!name) return undo(false, name.error().code, name.error().message);
+    j.incoming.deb_package = *name;
   }
 
-  const std::vector<std::string> env = {
-      kHookPath,
-      "RELMAN_PACKAGE=" + order.package_name,
-      "RELMAN_VERSION=" + order.package_version,
-      "RELMAN_PREVIOUS_VERSION=" + previous,
-      "RELMAN_INSTALL_DIR=" + version_dir.string(),
-  };
-  const auto timeout =
-      std::chrono::seconds(std::clamp<std::int64_t>(hooks.timeout_seconds, 1, 3600));
-  // "" when the hook is empty or succeeded, else the message for the result.
-  auto hook = [&](std::string_view kind, const std::string& command) -> std::string {
-    if (command.empty()) return {};
-    auto log = config_.state_dir / ("hook-" + std::string(kind) + ".log");
-    HookRun run = run_hook({command, version_dir, env, timeout, log});
-    if (run.ok) return {};
-    std::string message = std::string(kind) + " hook `" + clip_utf8(command, 200) + "` " +
-                          run.failure + " (" + order.package_name + " " + order.package_version +
-                          ")";
-    if (!run.tail.empty()) {
-      message += "; output (last " + std::to_string(kHookOutputTailBytes) + " bytes):\n" +
-                 clip_utf8(run.tail, kHookOutputTailBytes, true);
+  j.phase = std::string(journal_phase::kPreInstall);
+  if (auto s = save(); !s) return undo(false, s.error().code, s.error().describe());
+  if (auto why = run_hook_for("pre_install", m.hooks.pre_install, order.package_name,
+                              order.package_version, previous, m.hooks.timeout_seconds, out);
+      !why.empty()) {
+    return undo(false, "install.pre_install_failed", why);
+  }
+
+  if (deb) {
+    j.phase = std::string(journal_phase::kDpkgInstall);
+    if (auto s = save(); !s) return undo(false, s.error().code, s.error().describe());
+    auto why = run_journaled("dpkg --install",
+                             dpkg_install_command(config_.dpkg, deb_file, dpkg_log), out);
+    step("dpkg_installed");
+    if (!why.empty()) {
+      return undo(true, "install.dpkg_failed",
+                  "dpkg --install " + j.incoming.deb_file + " " + why + " (" + order.package_name +
+                      " " + order.package_version + ")");
     }
-    return message;
-  };
-
-  if (auto why = hook("pre_install", hooks.pre_install); !why.empty()) {
-    return roll_back(false, "install.pre_install_failed", why);
   }
+
+  j.phase = std::string(journal_phase::kSwitching);
+  if (auto s = save(); !s) return undo(deb, s.error().code, s.error().describe());
   if (auto s = switch_current(name_dir, order.package_version); !s) {
-    return roll_back(true, s.error().code, s.error().message + " (" + s.error().context + ")");
+    return undo(true, s.error().code, s.error().message + " (" + s.error().context + ")");
   }
-  if (auto why = hook("post_install", hooks.post_install); !why.empty()) {
-    return roll_back(true, "install.post_install_failed", why);
+  step("switched");
+
+  j.phase = std::string(journal_phase::kPostInstall);
+  if (auto s = save(); !s) return undo(true, s.error().code, s.error().describe());
+  if (auto why = run_hook_for("post_install", m.hooks.post_install, order.package_name,
+                              order.package_version, previous, m.hooks.timeout_seconds, out);
+      !why.empty()) {
+    return undo(true, "install.post_install_failed", why);
   }
-  if (!hooks.health_check.empty()) {
-    emit(a.progress, order, "health_check", 0, 0);
-    if (auto why = hook("health_check", hooks.health_check); !why.empty()) {
-      return roll_back(true, "install.health_check_failed", why);
+  if (!m.hooks.health_check.empty()) {
+    j.phase = std::string(journal_phase::kHealthCheck);
+    if (auto s = save(); !s) return undo(true, s.error().code, s.error().describe());
+    emit_progress(a.progress, order, "health_check");
+    if (auto why = run_hook_for("health_check", m.hooks.health_check, order.package_name,
+                                order.package_version, previous, m.hooks.timeout_seconds, out);
+        !why.empty()) {
+      return undo(true, "install.health_check_failed", why);
     }
   }
 
-  DeployResult result = make_result(order, "succeeded", "",
-                                    "installed " + order.package_name + " " + order.package_version,
-                                    order.package_version);
-  auto saved = update_state([&](State& s) {
+  std::string message = "installed " + order.package_name + " " + order.package_version;
+  if (a.interruptions > 0) {
+    message += " (on try " + std::to_string(a.interruptions + 1) +
+               ": the agent was restarted during the earlier ones, before they changed the "
+               "host)";
+  }
+  DeployResult result =
+      make_result(order, "succeeded", "", message, order.package_version, "done", &out);
+  auto saved = update_state([&](InstallState& s) {
     s.journal.reset();
     s.installed[order.package_name] = order.package_version;
+    auto& ps = s.packages[order.package_name];
+    std::erase(ps.history, order.package_version);
+    ps.history.push_back(order.package_version);
+    ps.kept[order.package_version] = j.incoming;
     s.results.push_back(result);
+    s.interrupted.erase(order.order_id);
   });
   if (!saved) {
-    return roll_back(true, "state.write_failed",
-                     "installed but could not record it, so the previous version was put back: " +
-                         saved.error().describe());
+    return undo(true, "state.write_failed",
+                "installed but could not record it: " + saved.error().describe());
   }
-  if (!aside.empty()) fs::remove_all(aside, ec);
+  step("recorded");
+  if (!j.aside.empty()) fs::remove_all(j.aside, ec);
+  prune(order.package_name);
   return result;
 }
 

@@ -1,5 +1,7 @@
 #include "controller/api/resources.hpp"
 
+#include <algorithm>
+
 #include "controller/releases/release_codec.hpp"
 
 namespace relman::controller {
@@ -36,6 +38,46 @@ json to_json(const ReleaseRecord& r) {
   return j;
 }
 
+// How a finished target ended: succeeded, rolled_back (the host went back to the version it
+// ran before: a failed hook after the switch, or an install interrupted by an agent restart)
+// or failed (the host did not change). null while it runs.
+namespace {
+// Seconds from start to end; null while either is unknown (0).
+json duration(std::int64_t start, std::int64_t end) {
+  if (start == 0 || end == 0) return nullptr;
+  return std::max<std::int64_t>(0, end - start);
+}
+
+// The deployment as a whole: hosts per status and per phase, bytes over all targets, when the
+// first host started and the last one finished (0 while any host has not).
+json deployment_progress(const DeploymentRecord& d) {
+  json by_status{{"pending", 0}, {"sent", 0}, {"in_progress", 0}, {"succeeded", 0}, {"failed", 0}};
+  json by_phase = json::object();
+  std::int64_t bytes_done = 0, bytes_total = 0, started = 0, finished = 0;
+  bool all_finished = !d.targets.empty();
+  for (const auto& t : d.targets) {
+    by_status[t.status] = by_status.value(t.status, 0) + 1;
+    if (!t.phase.empty()) by_phase[t.phase] = by_phase.value(t.phase, 0) + 1;
+    bytes_done += t.bytes_done;
+    bytes_total += t.bytes_total;
+    if (t.started_at != 0 && (started == 0 || t.started_at < started)) started = t.started_at;
+    if (t.finished_at == 0) all_finished = false;
+    finished = std::max(finished, t.finished_at);
+  }
+  if (!all_finished) finished = 0;
+  return json{{"hosts", d.targets.size()},  {"by_status", by_status},
+              {"by_phase", by_phase},       {"bytes_done", bytes_done},
+              {"bytes_total", bytes_total}, {"started_at", started},
+              {"finished_at", finished},    {"duration_seconds", duration(started, finished)}};
+}
+
+json target_outcome(const TargetRecord& t) {
+  if (t.status == "succeeded") return "succeeded";
+  if (t.status != "failed") return nullptr;
+  return t.phase == "rolled_back" ? "rolled_back" : "failed";
+}
+}  // namespace
+
 json to_json(const TargetRecord& t) {
   json j{{"host", t.host_id},
          {"status", t.status},
@@ -44,9 +86,29 @@ json to_json(const TargetRecord& t) {
          {"bytes_total", t.bytes_total},
          {"order_id", t.order_id},
          {"installed_version", t.installed_version},
+         {"outcome", target_outcome(t)},
+         {"output", t.output},
          {"sent_at", t.sent_at},
+         {"started_at", t.started_at},
          {"finished_at", t.finished_at},
+         {"duration_seconds", duration(t.started_at, t.finished_at)},
          {"updated_at", t.updated_at}};
+  // Each phase lasts until the next one starts; the last one (a final phase, or the phase the
+  // agent is in now) is open until the target finishes.
+  json phases = json::array();
+  for (std::size_t i = 0; i < t.phases.size(); ++i) {
+    json p{{"phase", t.phases[i].phase}, {"started_at", t.phases[i].started_at}};
+    std::int64_t end = 0;
+    if (i + 1 < t.phases.size()) {
+      end = t.phases[i + 1].started_at;
+    } else if (t.finished_at != 0) {
+      end = t.finished_at;
+    }
+    p["finished_at"] = end != 0 ? json(end) : json(nullptr);
+    p["duration_seconds"] = duration(t.phases[i].started_at, end);
+    phases.push_back(std::move(p));
+  }
+  j["phases"] = std::move(phases);
   if (!t.error_code.empty()) {
     j["error"] = json{{"code", t.error_code}, {"message", t.message}};
   } else {
@@ -68,6 +130,9 @@ json to_json(const DeploymentRecord& d) {
               {"created_at", d.created_at},
               {"expires_at", d.expires_at},
               {"allow_downgrade", d.allow_downgrade},
+              {"action", d.action},
+              {"rollback_of", d.rollback_of == 0 ? json(nullptr) : json(d.rollback_of)},
+              {"progress", deployment_progress(d)},
               {"targets", targets}};
 }
 

@@ -98,6 +98,7 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   add_attachment_routes(t, s);
   add_deployment_routes(t, s);
   add_plan_routes(t, s);
+  add_rollback_routes(t, s);
   add_host_routes(t, s);
   add_audit_routes(t, s);
   add_event_routes(t, s);

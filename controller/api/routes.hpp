@@ -31,6 +31,7 @@ void add_access_routes(RouteTable& routes, ApiServices& services);      // users
 void add_deployment_routes(RouteTable& routes, ApiServices& services);  // deployments/*
 void add_plan_routes(RouteTable& routes, ApiServices& services);        // releases/{id}/plan
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
+void add_rollback_routes(RouteTable& routes, ApiServices& services);    // deployments/{id}/rollback
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
 void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)

@@ -73,6 +73,8 @@ ApiResponse agent_package(ApiServices& s, const ApiRequest& req, const std::stri
     r.file_length = to - from + 1;
     r.headers["content-range"] =
         "bytes " + std::to_string(from) + "-" + std::to_string(to) + "/" + std::to_string(size);
+    spdlog::info("agent {} resumes package {} from byte {} of {}", req.peer->common_name, sha, from,
+                 size);
   }
   return r;
 }

@@ -22,6 +22,7 @@ protocol::DeployOrderMessage OrderSigner::make_order(const Delivery& d, std::int
   o.issued_at = now;
   o.expires_at = std::max(d.deployment.expires_at, now + 1);
   o.allow_downgrade = d.deployment.allow_downgrade;
+  if (d.deployment.action == protocol::kOrderRollback) o.action = protocol::kOrderRollback;
   return sign(o);
 }
 

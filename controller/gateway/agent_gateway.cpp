@@ -211,7 +211,7 @@ awaitable<void> AgentGateway::handle(Connection& conn, const std::string& text) 
                  r->code.empty() ? "" : ": ", r->code.empty() ? "" : r->code + " " + r->message);
     stored = co_await run_blocking(blocking_, [&] {
       return store_.record_result(id, r->order_id, r->status == "succeeded", r->code, r->message,
-                                  r->installed_version, unix_seconds());
+                                  r->installed_version, r->phase, r->output, unix_seconds());
     });
     if (!stored && stored.error().code == "deploy.already_finished") stored = ok();  // a repeat
   } else if (std::get_if<protocol::Heartbeat>(&*msg)) {

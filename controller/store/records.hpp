@@ -55,6 +55,12 @@ struct AttachmentRecord {
   std::int64_t added_at = 0;
 };
 
+// When a target entered a phase (an agent's DeployProgress phases, then its final phase).
+struct PhaseTime {
+  std::string phase;
+  std::int64_t started_at = 0;
+};
+
 struct TargetRecord {
   std::int64_t id = 0;
   std::int64_t deployment_id = 0;
@@ -62,7 +68,7 @@ struct TargetRecord {
   // pending: no order yet | sent: order signed, stored and sent | in_progress: agent reported
   // progress | succeeded | failed
   std::string status = "pending";
-  std::string phase;
+  std::string phase;  // the last reported phase; when finished, the final phase (done, ...)
   std::int64_t bytes_done = 0;
   std::int64_t bytes_total = 0;
   std::string error_code;
@@ -70,9 +76,12 @@ struct TargetRecord {
   std::string order_id;
   std::string order_message;  // the exact signed message text that was sent (re-sent verbatim)
   std::string installed_version;
+  std::string output;  // the tail of the hooks' output the agent sent with its result
   std::int64_t sent_at = 0;
+  std::int64_t started_at = 0;  // first progress report from the agent
   std::int64_t finished_at = 0;
   std::int64_t updated_at = 0;
+  std::vector<PhaseTime> phases;  // in order
 };
 
 struct DeploymentRecord {
@@ -85,6 +94,8 @@ struct DeploymentRecord {
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
   bool allow_downgrade = false;
+  std::string action = "install";  // "install" | "rollback" (hosts go back from the package)
+  std::int64_t rollback_of = 0;    // for a rollback: the deployment it undoes
   std::vector<TargetRecord> targets;
   // Derived from the targets: pending | in_progress | succeeded | failed
   std::string status() const;

@@ -81,6 +81,10 @@ class SqlStore final : public Store {
                                              const std::vector<std::string>& hosts,
                                              std::int64_t expires_at, bool allow_downgrade,
                                              const std::string& actor) override;
+  Result<DeploymentRecord> create_rollback_deployment(std::int64_t of,
+                                                      const std::vector<std::string>& hosts,
+                                                      std::int64_t expires_at,
+                                                      const std::string& actor) override;
   Result<std::optional<DeploymentRecord>> get_deployment(std::int64_t id) override;
   Result<std::vector<DeploymentRecord>> list_deployments(std::optional<std::int64_t> release_id,
                                                          const Page& page) override;
@@ -96,7 +100,8 @@ class SqlStore final : public Store {
                                std::int64_t bytes_total, std::int64_t now) override;
   Result<void> record_result(const std::string& host_id, const std::string& order_id,
                              bool succeeded, const std::string& code, const std::string& message,
-                             const std::string& installed_version, std::int64_t now) override;
+                             const std::string& installed_version, const std::string& final_phase,
+                             const std::string& output, std::int64_t now) override;
 
   // Hosts (sql_store_hosts.cpp).
   Result<void> host_connected(const std::string& agent_id, std::int64_t now) override;

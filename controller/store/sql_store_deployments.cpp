@@ -1,6 +1,8 @@
 // SqlStore: deployments, their per-host targets and the order lifecycle of each target.
 #include "controller/store/sql_store.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "controller/store/sql_store_internal.hpp"
@@ -23,7 +25,8 @@ std::string DeploymentRecord::status() const {
 namespace {
 constexpr const char* kTargetColumns =
     "id, deployment_id, host_id, status, phase, bytes_done, bytes_total, error_code, message, "
-    "COALESCE(order_id, ''), order_message, installed_version, sent_at, finished_at, updated_at";
+    "COALESCE(order_id, ''), order_message, installed_version, sent_at, finished_at, updated_at, "
+    "output, started_at";
 TargetRecord read_target(const sql::Statement& st) {
   TargetRecord t;
   t.id = st.int64(0);
@@ -41,11 +44,13 @@ TargetRecord read_target(const sql::Statement& st) {
   t.sent_at = st.int64(12);
   t.finished_at = st.int64(13);
   t.updated_at = st.int64(14);
+  t.output = st.text(15);
+  t.started_at = st.int64(16);
   return t;
 }
 constexpr const char* kDeploymentColumns =
     "d.id, d.release_id, d.package_id, p.name, p.version, d.created_by, d.created_at, "
-    "d.expires_at, d.allow_downgrade";
+    "d.expires_at, d.allow_downgrade, d.action, COALESCE(d.rollback_of, 0)";
 constexpr const char* kDeploymentFrom =
     " FROM deployments d JOIN packages p ON p.id = d.package_id";
 DeploymentRecord read_deployment(const sql::Statement& st) {
@@ -59,6 +64,8 @@ DeploymentRecord read_deployment(const sql::Statement& st) {
   d.created_at = st.int64(6);
   d.expires_at = st.int64(7);
   d.allow_downgrade = st.int64(8) != 0;
+  d.action = st.text(9);
+  d.rollback_of = st.int64(10);
   return d;
 }
 
@@ -66,7 +73,45 @@ Result<std::vector<TargetRecord>> targets_of(sql::Connection& c, std::int64_t de
   RELMAN_TRY(st, c.prepare(std::string("SELECT ") + kTargetColumns +
                            " FROM deployment_targets WHERE deployment_id = ? ORDER BY id"));
   st.bind(1, deployment_id);
-  return store_sql::collect<TargetRecord>(st, read_target);
+  RELMAN_TRY(out, store_sql::collect<TargetRecord>(st, read_target));
+  RELMAN_TRY(ph, c.prepare("SELECT p.target_id, p.phase, p.started_at "
+                           "FROM deployment_target_phases p JOIN deployment_targets t "
+                           "ON t.id = p.target_id WHERE t.deployment_id = ? "
+                           "ORDER BY p.target_id, p.seq"));
+  ph.bind(1, deployment_id);
+  for (;;) {
+    RELMAN_TRY(row, ph.step());
+    if (!row) break;
+    auto target_id = ph.int64(0);
+    auto t = std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.id == target_id; });
+    if (t != out.end()) t->phases.push_back(PhaseTime{ph.text(1), ph.int64(2)});
+  }
+  return out;
+}
+
+// Appends (target, phase, now) to the phase timings unless it is the target's last phase.
+// Returns the phase the target leaves ("" for its first) when one was appended, else nullopt.
+Result<std::optional<std::string>> note_phase(sql::Connection& c, std::int64_t target_id,
+                                              const std::string& phase, std::int64_t now) {
+  RELMAN_TRY(last, c.prepare("SELECT phase, seq FROM deployment_target_phases "
+                             "WHERE target_id = ? ORDER BY seq DESC LIMIT 1"));
+  last.bind(1, target_id);
+  RELMAN_TRY(row, last.step());
+  std::int64_t seq = 0;
+  std::string previous;
+  if (row) {
+    previous = last.text(0);
+    if (previous == phase) return std::optional<std::string>();
+    seq = last.int64(1) + 1;
+  }
+  // An agent that keeps changing phase (or restarting) cannot grow the table (or the audit
+  // log) without bound; the target's own row still shows its latest phase.
+  constexpr std::int64_t kMaxPhasesPerTarget = 64;
+  if (seq >= kMaxPhasesPerTarget) return std::optional<std::string>();
+  RELMAN_TRY(ins, c.prepare("INSERT INTO deployment_target_phases(target_id, seq, phase, "
+                            "started_at) VALUES(?, ?, ?, ?)"));
+  RELMAN_CHECK(ins.bind(1, target_id).bind(2, seq).bind(3, phase).bind(4, now).run());
+  return std::optional<std::string>(std::move(previous));
 }
 
 Result<std::optional<DeploymentRecord>> load_deployment(sql::Connection& c, std::int64_t id) {
@@ -85,11 +130,12 @@ Result<std::optional<DeploymentRecord>> load_deployment(sql::Connection& c, std:
 // (deploy.unknown_order), and a finished target stays finished (deploy.already_finished).
 struct OpenTarget {
   std::int64_t id = 0;
+  std::int64_t deployment_id = 0;
 };
 Result<OpenTarget> open_target_of_order(sql::Connection& c, const std::string& host_id,
                                         const std::string& order_id) {
-  RELMAN_TRY(st, c.prepare("SELECT id, status FROM deployment_targets WHERE order_id = ? AND "
-                           "host_id = ?"));
+  RELMAN_TRY(st, c.prepare("SELECT id, status, deployment_id FROM deployment_targets "
+                           "WHERE order_id = ? AND host_id = ?"));
   st.bind(1, order_id).bind(2, host_id);
   RELMAN_TRY(row, st.step());
   if (!row) {
@@ -99,7 +145,7 @@ Result<OpenTarget> open_target_of_order(sql::Connection& c, const std::string& h
   if (status == "succeeded" || status == "failed") {
     return fail("deploy.already_finished", "the order has finished already", order_id);
   }
-  return OpenTarget{st.int64(0)};
+  return OpenTarget{st.int64(0), st.int64(2)};
 }
 }  // namespace
 
@@ -191,7 +237,7 @@ Result<bool> SqlStore::host_awaits_package(const std::string& host_id, const std
     RELMAN_TRY(st, c.prepare("SELECT 1 FROM deployment_targets t "
                              "JOIN deployments d ON d.id = t.deployment_id "
                              "JOIN packages p ON p.id = d.package_id "
-                             "WHERE t.host_id = ? AND p.sha256 = ? AND "
+                             "WHERE t.host_id = ? AND p.sha256 = ? AND d.action = 'install' AND "
                              "t.status IN ('pending', 'sent', 'in_progress') LIMIT 1"));
     st.bind(1, host_id).bind(2, sha256);
     return st.step();
@@ -258,37 +304,96 @@ Result<void> SqlStore::record_progress(const std::string& host_id, const std::st
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
     RELMAN_TRY(target, open_target_of_order(c, host_id, order_id));
     RELMAN_TRY(up, c.prepare("UPDATE deployment_targets SET status = 'in_progress', phase = ?, "
-                             "bytes_done = ?, bytes_total = ?, updated_at = ? WHERE id = ?"));
-    return up.bind(1, phase)
-        .bind(2, bytes_done)
-        .bind(3, bytes_total)
-        .bind(4, now)
-        .bind(5, target.id)
-        .run();
+                             "bytes_done = ?, bytes_total = ?, updated_at = ?, "
+                             "started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END "
+                             "WHERE id = ?"));
+    RELMAN_CHECK(up.bind(1, phase)
+                     .bind(2, bytes_done)
+                     .bind(3, bytes_total)
+                     .bind(4, now)
+                     .bind(5, now)
+                     .bind(6, target.id)
+                     .run());
+    // Only a phase change is an event (and an audit entry); byte progress is kept as the
+    // target's latest state, so a long download does not flood the log.
+    RELMAN_TRY(left, note_phase(c, target.id, phase, now));
+    if (!left) return ok();
+    return store_sql::append_audit(c, host_id, "deployment.progress", "deployment",
+                                   std::to_string(target.deployment_id),
+                                   nlohmann::json{{"target_id", target.id},
+                                                  {"host", host_id},
+                                                  {"phase", phase},
+                                                  {"previous_phase", *left},
+                                                  {"bytes_done", bytes_done},
+                                                  {"bytes_total", bytes_total}}
+                                       .dump());
   });
 }
 
 Result<void> SqlStore::record_result(const std::string& host_id, const std::string& order_id,
                                      bool succeeded, const std::string& code,
                                      const std::string& message,
-                                     const std::string& installed_version, std::int64_t now) {
+                                     const std::string& installed_version,
+                                     const std::string& final_phase, const std::string& output,
+                                     std::int64_t now) {
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
     RELMAN_TRY(target, open_target_of_order(c, host_id, order_id));
-    RELMAN_TRY(up, c.prepare("UPDATE deployment_targets SET status = ?, phase = '', "
-                             "error_code = ?, message = ?, installed_version = ?, "
+    std::string phase = final_phase.empty() ? (succeeded ? "done" : "failed") : final_phase;
+    RELMAN_TRY(up, c.prepare("UPDATE deployment_targets SET status = ?, phase = ?, "
+                             "error_code = ?, message = ?, installed_version = ?, output = ?, "
                              "finished_at = ?, updated_at = ? WHERE id = ?"));
     RELMAN_CHECK(up.bind(1, succeeded ? "succeeded" : "failed")
-                     .bind(2, code)
-                     .bind(3, message)
-                     .bind(4, installed_version)
-                     .bind(5, now)
-                     .bind(6, now)
-                     .bind(7, target.id)
+                     .bind(2, phase)
+                     .bind(3, code)
+                     .bind(4, message)
+                     .bind(5, installed_version)
+                     .bind(6, output)
+                     .bind(7, now)
+                     .bind(8, now)
+                     .bind(9, target.id)
                      .run());
-    return store_sql::append_audit(
-        c, host_id, succeeded ? "target.succeeded" : "target.failed", "deployment_target",
-        std::to_string(target.id),
-        nlohmann::json{{"order_id", order_id}, {"code", code}, {"message", message}}.dump());
+    RELMAN_TRY(left, note_phase(c, target.id, phase, now));
+    (void)left;  // the result's own audit entry (target.succeeded/failed) names the phase
+    return store_sql::append_audit(c, host_id, succeeded ? "target.succeeded" : "target.failed",
+                                   "deployment_target", std::to_string(target.id),
+                                   nlohmann::json{{"order_id", order_id},
+                                                  {"code", code},
+                                                  {"message", message},
+                                                  {"phase", phase},
+                                                  {"installed_version", installed_version}}
+                                       .dump());
+  });
+}
+
+// ---- rollback deployments (installer, issue 4) ----
+
+Result<DeploymentRecord> SqlStore::create_rollback_deployment(std::int64_t of,
+                                                              const std::vector<std::string>& hosts,
+                                                              std::int64_t expires_at,
+                                                              const std::string& actor) {
+  return sql::write(*pool_, [&](sql::Connection& c) -> Result<DeploymentRecord> {
+    const auto now = unix_seconds();
+    RELMAN_TRY(st, c.prepare("INSERT INTO deployments(release_id, package_id, created_by, "
+                             "created_at, expires_at, allow_downgrade, action, rollback_of) "
+                             "SELECT release_id, package_id, ?, ?, ?, ?, 'rollback', id "
+                             "FROM deployments WHERE id = ? RETURNING id"));
+    st.bind(1, actor).bind(2, now).bind(3, expires_at).bind(4, false).bind(5, of);
+    RELMAN_TRY(row, st.step());
+    if (!row) return fail("deployment.not_found", "no deployment with this id", std::to_string(of));
+    std::int64_t id = st.int64(0);
+    RELMAN_CHECK(st.run());
+    RELMAN_TRY(t, c.prepare("INSERT INTO deployment_targets(deployment_id, host_id, status, "
+                            "updated_at) VALUES(?, ?, 'pending', ?)"));
+    for (const auto& host : hosts) {
+      t.reset();
+      RELMAN_CHECK(t.bind(1, id).bind(2, host).bind(3, now).run());
+    }
+    RELMAN_CHECK(
+        store_sql::append_audit(c, actor, "deployment.rollback", "deployment", std::to_string(id),
+                                nlohmann::json{{"rollback_of", of}, {"hosts", hosts}}.dump()));
+    RELMAN_TRY(d, load_deployment(c, id));
+    if (!d) return fail("store.query_failed", "the new deployment row is missing");
+    return std::move(*d);
   });
 }
 

@@ -61,6 +61,12 @@ class Store : public AccessStore, public ReleaseStore {
                                                      const std::vector<std::string>& hosts,
                                                      std::int64_t expires_at, bool allow_downgrade,
                                                      const std::string& actor) = 0;
+  // A rollback of deployment `of` (same release and package) on `hosts`: each host goes back
+  // to the version it ran before. deployment.not_found.
+  virtual Result<DeploymentRecord> create_rollback_deployment(std::int64_t of,
+                                                              const std::vector<std::string>& hosts,
+                                                              std::int64_t expires_at,
+                                                              const std::string& actor) = 0;
   virtual Result<std::optional<DeploymentRecord>> get_deployment(std::int64_t id) = 0;
   virtual Result<std::vector<DeploymentRecord>> list_deployments(
       std::optional<std::int64_t> release_id, const Page& page) = 0;
@@ -85,10 +91,14 @@ class Store : public AccessStore, public ReleaseStore {
   virtual Result<void> record_progress(const std::string& host_id, const std::string& order_id,
                                        const std::string& phase, std::int64_t bytes_done,
                                        std::int64_t bytes_total, std::int64_t now) = 0;
+  // A phase change also appends to the target's phase timings; the result's final phase
+  // (done, failed, rolled_back) becomes the target's phase.
   virtual Result<void> record_result(const std::string& host_id, const std::string& order_id,
                                      bool succeeded, const std::string& code,
                                      const std::string& message,
-                                     const std::string& installed_version, std::int64_t now) = 0;
+                                     const std::string& installed_version,
+                                     const std::string& final_phase, const std::string& output,
+                                     std::int64_t now) = 0;
 
   // Hosts (agents).
   virtual Result<void> host_connected(const std::string& agent_id, std::int64_t now) = 0;

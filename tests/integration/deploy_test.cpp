@@ -10,6 +10,7 @@
 #include "protocol/clock.hpp"
 #include "protocol/messages.hpp"
 #include "tests/support/cluster.hpp"
+#include "tests/support/deploy_fixture.hpp"
 #include "tests/support/tar_fixture.hpp"
 
 namespace relman::test {
@@ -23,49 +24,8 @@ void sql(ControllerProcess& controller, const std::string& statement,
   EXPECT_EQ(controller.sql(statement, params), 1) << statement;
 }
 
-class DeployTest : public ::testing::Test {
+class DeployTest : public DeployFixture {
  protected:
-  DeployTest() : pki(tmp / "pki"), controller(tmp / "controller", pki) {}
-
-  void SetUp() override { controller.start(); }
-
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "---- controller log ----\n" << controller.log() << "\n";
-      for (auto& a : agents) std::cerr << "---- agent " << a->id() << " log ----\n" << a->log();
-    }
-  }
-
-  AgentProcess& agent(const std::string& id) {
-    agents.push_back(std::make_unique<AgentProcess>(tmp / id, pki, id, controller));
-    return *agents.back();
-  }
-
-  bool host_connected(const std::string& id) {
-    auto r = controller.api("GET", "/api/v1/hosts/" + id);
-    return r.status == 200 && r.body.value("connected", false);
-  }
-
-  std::int64_t upload_ok(const std::filesystem::path& pkg) {
-    auto r = controller.upload(pkg);
-    EXPECT_EQ(r.status, 201) << r.text;
-    return r.body.value("id", std::int64_t{0});
-  }
-
-  std::int64_t new_release() {
-    auto r = controller.api("POST", "/api/v1/releases",
-                            json{{"title", "Payroll 2.4"}, {"description", "quarterly update"}});
-    EXPECT_EQ(r.status, 201) << r.text;
-    return r.body.value("id", std::int64_t{0});
-  }
-
-  json deploy(std::int64_t release, std::int64_t package, const std::string& host) {
-    auto r = controller.api("POST", "/api/v1/releases/" + std::to_string(release) + "/deployments",
-                            json{{"package_id", package}, {"hosts", {host}}});
-    EXPECT_EQ(r.status, 201) << r.text;
-    return r.body;
-  }
-
   // Replaces a pending target's order with `order` signed by `key`, as a tampered store would.
   void plant_order(std::int64_t deployment, const std::string& host, protocol::DeployOrder order,
                    const packaging::PrivateKey& key) {
@@ -97,11 +57,6 @@ class DeployTest : public ::testing::Test {
   }
 
   json target_of(const json& deployment) { return deployment["targets"][0]; }
-
-  TempDir tmp{"relman-it"};
-  TestPki pki;
-  ControllerProcess controller;
-  std::vector<std::unique_ptr<AgentProcess>> agents;
 };
 
 TEST_F(DeployTest, DeploysSignedPackageAndReportsSuccess) {

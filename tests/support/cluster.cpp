@@ -217,9 +217,9 @@ AgentProcess::AgentProcess(const std::filesystem::path& dir, TestPki& pki, std::
 
 void AgentProcess::start() {
   write_file(dir_ / "agent.json", config_.dump(2));
-  process_.start({binary_path("relman-agent").string(), "--config", (dir_ / "agent.json").string(),
+  process_.start({binary_path(binary_).string(), "--config", (dir_ / "agent.json").string(),
                   "--log-level", "debug"},
-                 dir_ / "agent.log");
+                 dir_ / "agent.log", env_);
 }
 
 void AgentProcess::stop() { process_.stop(); }
@@ -230,6 +230,16 @@ std::filesystem::path make_package(const std::filesystem::path& out, const std::
                                    const std::vector<std::pair<std::string, std::string>>& files,
                                    const packaging::PrivateKey* key,
                                    const std::string& health_check) {
+  packaging::Hooks hooks;
+  hooks.health_check = health_check;
+  return make_package(out, name, version, files, key, hooks);
+}
+
+std::filesystem::path make_package(const std::filesystem::path& out, const std::string& name,
+                                   const std::string& version,
+                                   const std::vector<std::pair<std::string, std::string>>& files,
+                                   const packaging::PrivateKey* key,
+                                   const packaging::Hooks& hooks) {
   auto payload = out.parent_path() / (out.filename().string() + ".payload");
   std::filesystem::remove_all(payload);
   for (const auto& [path, content] : files) write_file(payload / path, content);
@@ -237,7 +247,7 @@ std::filesystem::path make_package(const std::filesystem::path& out, const std::
   spec.manifest.name = name;
   spec.manifest.version = version;
   spec.manifest.platform = "any";
-  spec.manifest.hooks.health_check = health_check;
+  spec.manifest.hooks = hooks;
   spec.payload_dir = payload;
   must(packaging::build_package(spec, out), "build package");
   if (key) must(packaging::sign_package(out, *key), "sign package");

@@ -106,6 +106,11 @@ class AgentProcess {
                const ControllerProcess& controller);
   // Config overrides (merged into the generated config.json), e.g. another agent_id or cert.
   nlohmann::json& config() { return config_; }
+  // Runs another agent binary (e.g. "relman-agent-crashpoints") with extra environment.
+  void use_binary(std::string name, std::map<std::string, std::string> env = {}) {
+    binary_ = std::move(name);
+    env_ = std::move(env);
+  }
   void start();
   void stop();
   void kill9();
@@ -119,6 +124,8 @@ class AgentProcess {
   std::filesystem::path dir_;
   std::string id_;
   nlohmann::json config_;
+  std::string binary_ = "relman-agent";
+  std::map<std::string, std::string> env_;
   Process process_;
 };
 
@@ -129,5 +136,10 @@ std::filesystem::path make_package(const std::filesystem::path& out, const std::
                                    const std::vector<std::pair<std::string, std::string>>& files,
                                    const packaging::PrivateKey* key,
                                    const std::string& health_check = {});
+// The same with every hook (and its time limit) from `hooks`.
+std::filesystem::path make_package(const std::filesystem::path& out, const std::string& name,
+                                   const std::string& version,
+                                   const std::vector<std::pair<std::string, std::string>>& files,
+                                   const packaging::PrivateKey* key, const packaging::Hooks& hooks);
 
 }  // namespace relman::test

@@ -161,7 +161,7 @@ CommandResult run_command(const std::vector<std::string>& argv,
 std::filesystem::path binary_path(const std::string& name) {
   std::filesystem::path bin(RELMAN_BINARY_DIR);
   if (name == "relman-controller") return bin / "controller" / name;
-  if (name == "relman-agent") return bin / "agent" / name;
+  if (name.starts_with("relman-agent")) return bin / "agent" / name;
   return bin / "cli" / name;
 }
 

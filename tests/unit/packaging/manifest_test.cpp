@@ -164,8 +164,12 @@ TEST(ManifestParse, RefusesBadHashesAndHooks) {
   j["hooks"]["timeout_seconds"] = 0;
   expect_refused(j, "protocol.out_of_range", "timeout_seconds");
   j = to_json(sample());
-  j["payload_kind"] = "deb";
+  j["payload_kind"] = "rpm";
   expect_refused(j, "manifest.invalid", "payload_kind");
+  // A deb package is one .deb and nothing else (the sample has links and several files).
+  j = to_json(sample());
+  j["payload_kind"] = "deb";
+  expect_refused(j, "manifest.invalid", "manifest.files");
   j = to_json(sample());
   j["schema"] = 2;
   expect_refused(j, "protocol.out_of_range", "schema");

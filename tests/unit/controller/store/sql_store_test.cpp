@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "protocol/clock.hpp"
 #include "tests/unit/controller/store/store_fixture.hpp"
 
@@ -91,12 +93,13 @@ TEST_P(SqlStoreTest, OrderLifecycleAcceptsResultsOnlyFromItsHost) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, "deploy.not_pending");
 
-  auto foreign = store->record_result("web-02", "order-1", true, "", "", "1.0.1", 101);
+  auto foreign = store->record_result("web-02", "order-1", true, "", "", "1.0.1", "", "", 101);
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error().code, "deploy.unknown_order");
   ASSERT_TRUE(store->record_progress("web-01", "order-1", "downloading", 5, 10, 101));
-  ASSERT_TRUE(store->record_result("web-01", "order-1", false, "order.expired", "late", "", 102));
-  auto twice = store->record_result("web-01", "order-1", true, "", "", "1.0.1", 103);
+  ASSERT_TRUE(
+      store->record_result("web-01", "order-1", false, "order.expired", "late", "", "", "", 102));
+  auto twice = store->record_result("web-01", "order-1", true, "", "", "1.0.1", "", "", 103);
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code, "deploy.already_finished");
 
@@ -106,6 +109,101 @@ TEST_P(SqlStoreTest, OrderLifecycleAcceptsResultsOnlyFromItsHost) {
   EXPECT_EQ((*after)->targets[0].error_code, "order.expired");
   EXPECT_EQ((*after)->status(), "in_progress") << "web-02 is still pending";
   EXPECT_TRUE(store->open_deliveries("web-01")->empty());
+}
+
+TEST_P(SqlStoreTest, ProgressKeepsTheLatestPhaseAndWhenEachPhaseStarted) {
+  auto d = deployment({"web-01"});
+  auto target = (*store->open_deliveries("web-01"))[0].target;
+  ASSERT_TRUE(store->record_order(target.id, "order-1", "{signed}", 100));
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "queued", 0, 10, 101));
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "downloading", 2, 10, 102));
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "downloading", 8, 10, 103));
+  auto running = (*store->get_deployment(d.id))->targets[0];
+  EXPECT_EQ(running.status, "in_progress");
+  EXPECT_EQ(running.phase, "downloading");
+  EXPECT_EQ(running.bytes_done, 8);
+  EXPECT_EQ(running.started_at, 101);
+  EXPECT_EQ(running.updated_at, 103);
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "health_check", 0, 0, 105));
+  ASSERT_TRUE(store->record_result("web-01", "order-1", false, "install.health_check_failed",
+                                   "exit 3", "1.0.0", "rolled_back", "== health_check ==\nno",
+                                   107));
+  auto done = (*store->get_deployment(d.id))->targets[0];
+  EXPECT_EQ(done.status, "failed");
+  EXPECT_EQ(done.phase, "rolled_back");
+  EXPECT_EQ(done.output, "== health_check ==\nno");
+  EXPECT_EQ(done.finished_at, 107);
+  ASSERT_EQ(done.phases.size(), 4u);
+  EXPECT_EQ(done.phases[0].phase, "queued");
+  EXPECT_EQ(done.phases[1].phase, "downloading");
+  EXPECT_EQ(done.phases[1].started_at, 102);
+  EXPECT_EQ(done.phases[2].phase, "health_check");
+  EXPECT_EQ(done.phases[3].phase, "rolled_back");
+  EXPECT_EQ(done.phases[3].started_at, 107);
+}
+
+TEST_P(SqlStoreTest, PhaseHistoryIsBoundedPerTarget) {
+  auto d = deployment({"web-01"});
+  auto target = (*store->open_deliveries("web-01"))[0].target;
+  ASSERT_TRUE(store->record_order(target.id, "order-1", "{signed}", 100));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(store->record_progress("web-01", "order-1", i % 2 ? "queued" : "downloading", i,
+                                       200, 100 + i));
+  }
+  auto t = (*store->get_deployment(d.id))->targets[0];
+  EXPECT_EQ(t.phases.size(), 64u);
+  EXPECT_EQ(t.bytes_done, 199);
+  AuditQuery q;
+  q.action_prefix = "deployment.progress";
+  auto entries = store->list_audit(q, Page{500, 0});
+  ASSERT_TRUE(entries);
+  EXPECT_EQ(entries->size(), 64u) << "the audit log is bounded like the phase history";
+}
+
+// Only phase changes are events: byte progress within a phase updates the target, no more.
+TEST_P(SqlStoreTest, PhaseChangesAreAuditedAsDeploymentProgressAndByteProgressIsNot) {
+  auto d = deployment({"web-01"});
+  auto target = (*store->open_deliveries("web-01"))[0].target;
+  ASSERT_TRUE(store->record_order(target.id, "order-1", "{signed}", 100));
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "queued", 0, 10, 101));
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(store->record_progress("web-01", "order-1", "downloading", i, 10, 101 + i));
+  }
+  ASSERT_TRUE(store->record_progress("web-01", "order-1", "verifying", 10, 10, 112));
+  AuditQuery q;
+  q.action_prefix = "deployment.progress";
+  auto entries = store->list_audit(q, Page{});
+  ASSERT_TRUE(entries) << entries.error().describe();
+  ASSERT_EQ(entries->size(), 3u);
+  // Newest first.
+  const auto& first = (*entries)[2];
+  EXPECT_EQ(first.actor, "web-01");
+  EXPECT_EQ(first.object_type, "deployment");
+  EXPECT_EQ(first.object_id, std::to_string(d.id));
+  auto detail = nlohmann::json::parse((*entries)[1].detail_json);
+  EXPECT_EQ(detail["phase"], "downloading");
+  EXPECT_EQ(detail["previous_phase"], "queued");
+  EXPECT_EQ(detail["host"], "web-01");
+  EXPECT_EQ(detail["target_id"], target.id);
+  EXPECT_EQ(nlohmann::json::parse((*entries)[0].detail_json)["phase"], "verifying");
+  auto t = (*store->get_deployment(d.id))->targets[0];
+  EXPECT_EQ(t.bytes_done, 10);
+  EXPECT_EQ(t.updated_at, 112);
+}
+
+TEST_P(SqlStoreTest, RollbackDeploymentTargetsTheHostsAndIsAudited) {
+  auto d = deployment({"web-01", "web-02"});
+  auto r = store->create_rollback_deployment(d.id, {"web-02"}, 4102444800, "alice");
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->action, "rollback");
+  EXPECT_EQ(r->rollback_of, d.id);
+  EXPECT_EQ(r->package_id, d.package_id);
+  ASSERT_EQ(r->targets.size(), 1u);
+  EXPECT_EQ(r->targets[0].host_id, "web-02");
+  EXPECT_EQ(r->targets[0].status, "pending");
+  auto missing = store->create_rollback_deployment(9999, {"web-02"}, 4102444800, "alice");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, "deployment.not_found");
 }
 
 TEST_P(SqlStoreTest, PendingTargetsFailWhenTheDeadlinePasses) {

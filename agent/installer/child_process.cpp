@@ -1,4 +1,4 @@
-#include "agent/installer/hook_command.hpp"
+#include "agent/installer/child_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string_view>
+#include <thread>
 
 namespace relman::agent {
 namespace fs = std::filesystem;
@@ -71,17 +74,61 @@ std::string describe_status(int status) {
   return "ended abnormally";
 }
 
-// Runs `/bin/sh -c command` in its own process group with stdin from /dev/null and
-// stdout+stderr captured; kills the whole group when the timeout passes.
+// /proc/<pid>/stat: the state (field 3) and the start time (field 22). The command name
+// (field 2) may hold spaces and parentheses, so fields are counted after its last ')'.
+struct ProcStat {
+  char state = '?';
+  std::uint64_t start_time = 0;
+};
+std::optional<ProcStat> read_proc_stat(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  ProcStat st;
+  std::string field;
+  rest >> st.state;
+  for (int i = 4; i <= 22 && rest >> field; ++i) {
+    if (i == 22) st.start_time = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  if (!rest) return std::nullopt;
+  return st;
+}
 }  // namespace
 
-HookRun run_hook(const HookCommand& hook) {
-  const std::string& command = hook.command;
-  const fs::path& cwd = hook.cwd;
-  const std::vector<std::string>& env = hook.env;
-  const std::chrono::seconds timeout = hook.timeout;
-  const fs::path& log = hook.log_file;
-  HookRun run;
+std::optional<std::uint64_t> process_start_time(pid_t pid) {
+  auto st = read_proc_stat(pid);
+  if (!st) return std::nullopt;
+  return st->start_time;
+}
+
+void kill_orphaned_group(pid_t pgid, std::uint64_t start_time, std::chrono::milliseconds wait) {
+  if (pgid <= 1) return;
+  auto leader = read_proc_stat(pgid);
+  if (leader && leader->start_time != start_time) return;  // the number names another process
+  if (!leader && ::kill(-pgid, 0) != 0) return;            // nothing left of the group
+  ::kill(-pgid, SIGKILL);
+  // Done when no member is left, or only the leader as a zombie (its new parent reaps it).
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline && ::kill(-pgid, 0) == 0) {
+    auto st = read_proc_stat(pgid);
+    if (st && st->state == 'Z') return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+ChildRun run_child(const ChildCommand& child) {
+  const fs::path& cwd = child.cwd;
+  const std::vector<std::string>& env = child.env;
+  const std::chrono::seconds timeout = child.timeout;
+  const fs::path& log = child.log_file;
+  ChildRun run;
+  if (child.argv.empty()) {
+    run.failure = "could not start: no program";
+    return run;
+  }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     run.failure = std::string("could not start: ") + std::strerror(errno);
@@ -105,7 +152,7 @@ HookRun run_hook(const HookCommand& hook) {
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  std::vector<std::string> args = {"/bin/sh", "-c", command};
+  std::vector<std::string> args = child.argv;
   std::vector<char*> argv, envp;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -114,7 +161,7 @@ HookRun run_hook(const HookCommand& hook) {
   envp.push_back(nullptr);
 
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid, args[0].c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(fds[1]);
@@ -124,6 +171,7 @@ HookRun run_hook(const HookCommand& hook) {
     return run;
   }
 
+  if (child.on_started) child.on_started(pid);
   OutputSink out(log);
   ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
   // pidfd (Linux >= 5.3) wakes poll when the child exits, even while a background process
