@@ -187,6 +187,34 @@ void run_package_upload(const ConnectionOptions& conn, const std::string& file, 
             << text(*r, "id") << " (sha256 " << text(*r, "sha256") << ")\n";
 }
 
+struct PackageStepOptions {
+  ConnectionOptions conn;
+  std::string id;
+  std::string reason;
+  bool json = false;
+};
+
+// One DML lifecycle step: test, authorize or revoke.
+void run_package_step(const std::string& action, const PackageStepOptions& o,
+                      CommandStatus& status) {
+  auto api = ApiClient::connect(o.conn);
+  if (!api) return report_error(status, api.error());
+  json body{{"action", action}};
+  if (!o.reason.empty()) body["reason"] = o.reason;
+  auto r = api->call("POST", "/api/v1/packages/" + percent_encode(o.id) + "/transitions", body);
+  if (!r) return report_error(status, r.error());
+  if (o.json) return print_json(*r);
+  std::string next;
+  for (const auto& a : array_of(*r, "allowed_actions")) {
+    next += (next.empty() ? "" : ", ") + (a.is_string() ? printable(a.get<std::string>()) : "?");
+  }
+  std::cout << "package " << text(*r, "id") << " (" << text(*r, "name") << " "
+            << text(*r, "version") << ") is now " << text(*r, "status");
+  const auto cancelled = r->value("cancelled_targets", 0);
+  if (cancelled > 0) std::cout << "; " << cancelled << " order(s) not yet sent were failed";
+  std::cout << "; next: " << (next.empty() ? "none" : next) << "\n";
+}
+
 void run_package_list(const ListOptions& o, CommandStatus& status) {
   auto api = ApiClient::connect(o.conn);
   if (!api) return report_error(status, api.error());
@@ -528,6 +556,30 @@ void add_api_commands(CLI::App& app, CommandStatus& status) {
   });
   add_list_and_show(package, "packages in the DML", "Package id (a number)", run_package_list,
                     run_package_show, status);
+  struct Step {
+    const char* action;
+    const char* help;
+    bool reason_required;
+  };
+  for (const auto& step : {Step{"test", "Mark an uploaded version as tested", false},
+                           Step{"authorize",
+                                "Authorize a tested version for deployment (only authorized "
+                                "versions are deployed)",
+                                false},
+                           Step{"revoke",
+                                "Revoke a version for good: it is never deployed again and "
+                                "orders not yet sent fail",
+                                true}}) {
+    auto opts = std::make_shared<PackageStepOptions>();
+    auto* cmd = package->add_subcommand(step.action, step.help);
+    add_connection_options(cmd, opts->conn);
+    cmd->add_option("ID", opts->id, "Package id (a number)")->required();
+    auto* reason = cmd->add_option("--reason", opts->reason, "Why (kept in the package's history)");
+    if (step.reason_required) reason->required();
+    cmd->add_flag("--json", opts->json, "Print the API's JSON");
+    const std::string action = step.action;
+    cmd->callback([action, opts, &status] { run_package_step(action, *opts, status); });
+  }
 
   // release
   auto* release = app.add_subcommand("release", "Releases (the unit of change)");

@@ -21,7 +21,10 @@ json to_json(const PackageRecord& p) {
               {"signer_key_ids", p.signer_key_ids},
               {"status", p.status},
               {"uploaded_by", p.uploaded_by},
-              {"uploaded_at", p.uploaded_at}};
+              {"uploaded_at", p.uploaded_at},
+              {"status_changed_by", p.status_changed_by},
+              {"status_changed_at", p.status_changed_at},
+              {"status_reason", p.status_reason}};
 }
 
 json to_json(const ReleaseRecord& r) {

@@ -38,6 +38,7 @@ int status_for(const Error& e) {
     return 409;
   }
   if (c == "attachment.too_large") return 413;
+  if (c == "package.not_authorized" || c == "package.revoked") return 409;
   if (starts("attachment.") && c != "attachment.io") return 400;
   if (starts("protocol.") || starts("package.") || starts("manifest.") || starts("request.") ||
       starts("extract.") || starts("version.") || starts("query.") || starts("plan.") ||

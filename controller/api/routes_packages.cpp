@@ -1,5 +1,6 @@
 // The DML over the API: package upload (streamed to a file by the server), listing, one
-// package; and the agents' package download (client certificate, Range).
+// package, its lifecycle (test, authorize, revoke) and history; and the agents' package
+// download (client certificate, Range).
 #include <charconv>
 #include <string_view>
 
@@ -8,7 +9,10 @@
 #include "controller/api/resources.hpp"
 #include "controller/api/responses.hpp"
 #include "controller/api/routes.hpp"
+#include "controller/dml/package_lifecycle.hpp"
 #include "packaging/sha256.hpp"
+#include "protocol/json_limits.hpp"
+#include "protocol/json_reader.hpp"
 
 namespace relman::controller {
 namespace {
@@ -27,12 +31,16 @@ ApiResponse agent_package(ApiServices& s, const ApiRequest& req, const std::stri
   // An agent fetches only what it has been ordered to install, nothing else in the DML.
   auto ordered = store.host_awaits_package(req.peer->common_name, sha);
   if (!ordered) return from_error(ordered.error());
+  auto rec = store.find_package_by_sha256(sha);
+  if (!rec) return from_error(rec.error());
   if (!*ordered) {
+    if (*rec && (*rec)->status == "revoked") {
+      return error_response(403, "package.revoked",
+                            "this package version was revoked: " + (*rec)->status_reason);
+    }
     return error_response(403, "agent.not_ordered",
                           "this agent has no unfinished order for that package");
   }
-  auto rec = store.find_package_by_sha256(sha);
-  if (!rec) return from_error(rec.error());
   if (!*rec) return error_response(404, "package.not_found", "no package with this hash");
   auto path = dml.blob_path(sha);
   std::error_code ec;
@@ -115,6 +123,42 @@ void add_package_routes(RouteTable& routes, ApiServices& s) {
     if (!p) return from_error(p.error());
     if (!*p) return error_response(404, "package.not_found", "no package with this id");
     return json_response(200, to_json(**p));
+  });
+
+  // The lifecycle: uploaded -> tested -> authorized, or revoked (final).
+  routes.add("POST", "/packages/{id}/transitions", Permission::manage_dml, [&s](ApiCall& call) {
+    auto id = parse_id(call.params["id"]);
+    if (!id) return error_response(400, "request.invalid_id", "package ids are numbers");
+    auto doc = protocol::parse_json_object(call.req.body, protocol::kMaxApiBodyBytes, "body");
+    if (!doc) return from_error(doc.error());
+    auto t = parse_package_transition(*doc);
+    if (!t) return from_error(t.error());
+    auto done = s.store.transition_package(*id, t->action, t->reason, call.actor().username);
+    if (!done) return from_error(done.error());
+    const auto& p = done->package;
+    spdlog::info("API: {} moved {} {} to {}{}", call.actor().username, p.name, p.version, p.status,
+                 done->cancelled_targets > 0
+                     ? " (" + std::to_string(done->cancelled_targets) + " pending target(s) failed)"
+                     : std::string());
+    json body = to_json(p);
+    body["allowed_actions"] = allowed_package_actions(p.status);
+    body["cancelled_targets"] = done->cancelled_targets;
+    return json_response(200, body);
+  });
+
+  // Every step the version took, oldest first, from the audit log.
+  routes.add("GET", "/packages/{id}/history", Access::kUser, [&s](ApiCall& call) {
+    auto id = parse_id(call.params["id"]);
+    if (!id) return error_response(400, "request.invalid_id", "package ids are numbers");
+    auto p = s.store.get_package(*id);
+    if (!p) return from_error(p.error());
+    if (!*p) return error_response(404, "package.not_found", "no package with this id");
+    auto entries = s.store.list_audit(AuditQuery{"", "package", std::to_string(*id), "package."},
+                                      Page{500, 0});
+    if (!entries) return from_error(entries.error());
+    json items = json::array();
+    for (auto it = entries->rbegin(); it != entries->rend(); ++it) items.push_back(to_json(*it));
+    return json_response(200, json{{"items", items}});
   });
 
   auto download = [&s](ApiCall& call) { return agent_package(s, call.req, call.params["sha256"]); };

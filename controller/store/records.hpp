@@ -37,10 +37,20 @@ struct PackageRecord {
   std::string manifest_sha256;  // of the canonical manifest
   std::int64_t size = 0;
   std::int64_t file_count = 0;
-  std::string status;  // "uploaded"
+  std::string status;  // uploaded | tested | authorized | revoked (dml/package_lifecycle.hpp)
   std::string uploaded_by;
   std::int64_t uploaded_at = 0;
   std::vector<std::string> signer_key_ids;
+  std::string status_changed_by;  // the last transition's; empty while uploaded
+  std::int64_t status_changed_at = 0;
+  std::string status_reason;
+};
+
+// What a package transition did: the record after it, and (on revoke) the deployment
+// targets that had not been sent yet and were failed with package.revoked.
+struct PackageTransitionResult {
+  PackageRecord package;
+  std::int64_t cancelled_targets = 0;
 };
 
 // A file attached to a release; its bytes are in the AttachmentStore under `sha256`.

@@ -42,6 +42,9 @@ class SqlStore final : public Store {
   Result<std::optional<PackageRecord>> find_package(const std::string& name,
                                                     const std::string& version) override;
   Result<std::vector<PackageRecord>> list_packages(const Page& page) override;
+  Result<PackageTransitionResult> transition_package(std::int64_t id, const std::string& action,
+                                                     const std::string& reason,
+                                                     const std::string& actor) override;
 
   // Access (sql_store_access.cpp).
   Result<void> set_user_roles(const std::string& username, const std::vector<std::string>& roles,

@@ -155,6 +155,21 @@ Result<DeploymentRecord> SqlStore::create_deployment(std::int64_t release_id,
                                                      std::int64_t expires_at, bool allow_downgrade,
                                                      const std::string& actor) {
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<DeploymentRecord> {
+    RELMAN_TRY(pkg, store_sql::load_package(c, package_id));
+    if (!pkg) return fail("package.not_found", "the DML holds no such package version");
+    if (pkg->status == "revoked") {
+      return fail("package.revoked",
+                  pkg->name + " " + pkg->version +
+                      " was revoked and can never be deployed: " + pkg->status_reason,
+                  std::to_string(package_id));
+    }
+    if (pkg->status != "authorized") {
+      return fail("package.not_authorized",
+                  pkg->name + " " + pkg->version + " is " + pkg->status +
+                      "; only authorized versions are deployed (POST /packages/" +
+                      std::to_string(package_id) + "/transitions: test, then authorize)",
+                  std::to_string(package_id));
+    }
     const auto now = unix_seconds();
     RELMAN_TRY(st, c.prepare("INSERT INTO deployments(release_id, package_id, created_by, "
                              "created_at, expires_at, allow_downgrade) "
@@ -238,6 +253,7 @@ Result<bool> SqlStore::host_awaits_package(const std::string& host_id, const std
                              "JOIN deployments d ON d.id = t.deployment_id "
                              "JOIN packages p ON p.id = d.package_id "
                              "WHERE t.host_id = ? AND p.sha256 = ? AND d.action = 'install' AND "
+                             "p.status <> 'revoked' AND "
                              "t.status IN ('pending', 'sent', 'in_progress') LIMIT 1"));
     st.bind(1, host_id).bind(2, sha256);
     return st.step();

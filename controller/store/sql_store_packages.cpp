@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/dml/package_lifecycle.hpp"
 #include "controller/store/sql_store_internal.hpp"
 #include "protocol/clock.hpp"
 
@@ -10,7 +11,8 @@ namespace relman::controller {
 namespace {
 constexpr const char* kPackageColumns =
     "id, name, version, platform, payload_kind, description, sha256, manifest_sha256, size, "
-    "file_count, signer_key_ids, status, uploaded_by, uploaded_at";
+    "file_count, signer_key_ids, status, uploaded_by, uploaded_at, status_changed_by, "
+    "status_changed_at, status_reason";
 
 PackageRecord read_package(const sql::Statement& st) {
   PackageRecord p;
@@ -33,6 +35,9 @@ PackageRecord read_package(const sql::Statement& st) {
   p.status = st.text(11);
   p.uploaded_by = st.text(12);
   p.uploaded_at = st.int64(13);
+  p.status_changed_by = st.text(14);
+  p.status_changed_at = st.int64(15);
+  p.status_reason = st.text(16);
   return p;
 }
 
@@ -124,6 +129,56 @@ Result<std::vector<PackageRecord>> SqlStore::list_packages(const Page& page) {
                              " FROM packages ORDER BY id DESC LIMIT ? OFFSET ?"));
     st.bind(1, store_sql::clamp_limit(page.limit)).bind(2, page.offset);
     return store_sql::collect<PackageRecord>(st, read_package);
+  });
+}
+
+Result<PackageTransitionResult> SqlStore::transition_package(std::int64_t id,
+                                                             const std::string& action,
+                                                             const std::string& reason,
+                                                             const std::string& actor) {
+  return sql::write(*pool_, [&](sql::Connection& c) -> Result<PackageTransitionResult> {
+    RELMAN_TRY(current, store_sql::load_package(c, id));
+    if (!current) return fail("package.not_found", "no package with this id", std::to_string(id));
+    RELMAN_TRY(next, next_package_status(current->status, action));
+    const auto now = unix_seconds();
+    RELMAN_TRY(up, c.prepare("UPDATE packages SET status = ?, status_changed_by = ?, "
+                             "status_changed_at = ?, status_reason = ? WHERE id = ? AND "
+                             "status = ?"));
+    RELMAN_CHECK(up.bind(1, next)
+                     .bind(2, actor)
+                     .bind(3, now)
+                     .bind(4, reason)
+                     .bind(5, id)
+                     .bind(6, current->status)
+                     .run());
+    PackageTransitionResult out;
+    if (next == "revoked") {
+      // Orders not sent yet are failed here; sent ones cannot download the revoked file any
+      // more (host_awaits_package) and fail on the agent, which reports it.
+      RELMAN_TRY(cancel, c.prepare("UPDATE deployment_targets SET status = 'failed', "
+                                   "error_code = 'package.revoked', message = ?1, "
+                                   "finished_at = ?2, updated_at = ?2 WHERE status = 'pending' "
+                                   "AND deployment_id IN (SELECT id FROM deployments WHERE "
+                                   "package_id = ?3)"));
+      RELMAN_CHECK(cancel.bind(1, "the package version was revoked: " + reason)
+                       .bind(2, now)
+                       .bind(3, id)
+                       .run());
+      out.cancelled_targets = cancel.changes();
+    }
+    RELMAN_CHECK(
+        store_sql::append_audit(c, actor, "package." + action, "package", std::to_string(id),
+                                nlohmann::json{{"name", current->name},
+                                               {"version", current->version},
+                                               {"before", current->status},
+                                               {"after", next},
+                                               {"reason", reason},
+                                               {"cancelled_targets", out.cancelled_targets}}
+                                    .dump()));
+    RELMAN_TRY(after, store_sql::load_package(c, id));
+    if (!after) return fail("store.query_failed", "the package row is missing");
+    out.package = std::move(*after);
+    return out;
   });
 }
 

@@ -39,6 +39,13 @@ class Store : public AccessStore, public ReleaseStore {
   virtual Result<std::optional<PackageRecord>> find_package(const std::string& name,
                                                             const std::string& version) = 0;
   virtual Result<std::vector<PackageRecord>> list_packages(const Page& page) = 0;
+  // One step of the package lifecycle (test, authorize, revoke), audited as package.<action>
+  // with before/after and the reason. Revoking fails the version's pending targets
+  // (package.revoked) in the same transaction. package.not_found, package.illegal_transition.
+  virtual Result<PackageTransitionResult> transition_package(std::int64_t id,
+                                                             const std::string& action,
+                                                             const std::string& reason,
+                                                             const std::string& actor) = 0;
 
   // Releases: ReleaseStore (release_store.hpp). A convenience for tests and tools: registers
   // a release with default fields, requested by `actor`.
@@ -55,7 +62,8 @@ class Store : public AccessStore, public ReleaseStore {
   virtual Result<std::optional<AttachmentRecord>> find_attachment(std::int64_t release_id,
                                                                   const std::string& name) = 0;
 
-  // Deployments and their per-host targets.
+  // Deployments and their per-host targets. create_deployment: package.not_authorized or
+  // package.revoked unless the version is authorized (checked in the same transaction).
   virtual Result<DeploymentRecord> create_deployment(std::int64_t release_id,
                                                      std::int64_t package_id,
                                                      const std::vector<std::string>& hosts,

@@ -198,4 +198,29 @@ TEST_F(AgentLinkTest, PackageDownloadResumesWithARangeRequest) {
 }
 
 }  // namespace
+TEST_F(AgentLinkTest, ARevokedPackageCannotBeDownloaded) {
+  auto pkg = make_package(tmp / "bad.rpkg", "bad", "1.0.0", {{"f", "x"}}, &pki.publisher());
+  auto up = controller.upload(pkg);
+  ASSERT_EQ(up.status, 201) << up.text;
+  auto rel = controller.api("POST", "/api/v1/releases", nlohmann::json{{"title", "t"}});
+  auto dep = controller.api(
+      "POST", "/api/v1/releases/" + std::to_string(rel.body["id"].get<int>()) + "/deployments",
+      nlohmann::json{{"package_id", up.body["id"]}, {"hosts", {"edge-01"}}});
+  ASSERT_EQ(dep.status, 201) << dep.text;
+  protocol::HttpsClient client(agent_tls("edge-01"), {"127.0.0.1", controller.port()});
+  const std::string target = "/api/v1/agent/packages/" + up.body["sha256"].get<std::string>();
+  auto before = client.download(target, {}, tmp / "ordered", 10 << 20, nullptr);
+  ASSERT_TRUE(before) << "ordered: the agent may fetch it: " << before.error().describe();
+
+  auto revoke = controller.api(
+      "POST", "/api/v1/packages/" + std::to_string(up.body["id"].get<int>()) + "/transitions",
+      nlohmann::json{{"action", "revoke"}, {"reason", "signed with a leaked key"}});
+  ASSERT_EQ(revoke.status, 200) << revoke.text;
+  auto refused = client.download(target, {}, tmp / "x", 10 << 20, nullptr);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "http.status_403") << refused.error().describe();
+  EXPECT_NE(refused.error().message.find("revoked: signed with a leaked key"), std::string::npos)
+      << refused.error().message;
+}
+
 }  // namespace relman::test

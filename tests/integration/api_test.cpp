@@ -96,13 +96,13 @@ TEST_F(ApiTest, UploadRefusesPackageSignedByUnknownKey) {
 
 TEST_F(ApiTest, UploadIsIdempotentButVersionsAreImmutable) {
   auto pkg = make_package(tmp / "a.rpkg", "tools", "1.0.0", {{"a", "1"}}, &pki.publisher());
-  auto first = controller.upload(pkg);
-  auto again = controller.upload(pkg);
+  auto first = controller.upload_raw(pkg);
+  auto again = controller.upload_raw(pkg);
   EXPECT_EQ(first.status, 201);
   EXPECT_EQ(again.status, 201);
   EXPECT_EQ(first.body["id"], again.body["id"]);
   auto other = make_package(tmp / "b.rpkg", "tools", "1.0.0", {{"a", "2"}}, &pki.publisher());
-  auto clash = controller.upload(other);
+  auto clash = controller.upload_raw(other);
   EXPECT_EQ(clash.status, 409) << clash.text;
   EXPECT_EQ(clash.body["error"]["code"], "dml.version_exists");
   auto listed =

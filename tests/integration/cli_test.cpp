@@ -89,6 +89,21 @@ TEST_F(CliTest, ReleaseManagerDeploysThroughTheApi) {
   ASSERT_EQ(release.exit_code, 0) << release.output;
   EXPECT_NE(release.output.find("REL-000001"), std::string::npos) << release.output;
 
+  // Only authorized versions are deployed: test, then authorize.
+  auto early = relman(
+      {"deploy", "--release", "1", "--package", "app", "--version", "3.1.0", "--host", "web-01"});
+  expect_one_error_line(early, "package.not_authorized");
+  expect_one_error_line(relman({"package", "authorize", "1"}), "package.illegal_transition");
+  auto tested = relman({"package", "test", "1", "--reason", "smoke tests green"});
+  ASSERT_EQ(tested.exit_code, 0) << tested.output;
+  EXPECT_NE(tested.output.find("is now tested; next: authorize, revoke"), std::string::npos)
+      << tested.output;
+  auto authorized = relman({"package", "authorize", "1"});
+  ASSERT_EQ(authorized.exit_code, 0) << authorized.output;
+  EXPECT_NE(authorized.output.find("is now authorized"), std::string::npos) << authorized.output;
+  auto no_reason = relman({"package", "revoke", "1"});
+  EXPECT_NE(no_reason.exit_code, 0) << "--reason is required to revoke";
+
   auto deploy = relman({"deploy", "--release", "1", "--package", "app", "--version", "3.1.0",
                         "--host", "web-01", "--wait", "60"});
   EXPECT_EQ(deploy.exit_code, 0) << deploy.output << "\n" << agent.log();
@@ -98,6 +113,8 @@ TEST_F(CliTest, ReleaseManagerDeploysThroughTheApi) {
   // A failing deployment exits 1 and says why.
   make_package(tmp / "bad.rpkg", "app", "3.2.0", {{"run", "ok\n"}}, &pki.publisher(), "false");
   ASSERT_EQ(relman({"package", "upload", p("bad.rpkg")}).exit_code, 0);
+  ASSERT_EQ(relman({"package", "test", "2"}).exit_code, 0);
+  ASSERT_EQ(relman({"package", "authorize", "2"}).exit_code, 0);
   auto failed = relman({"deploy", "--release", "1", "--package", "app", "--version", "3.2.0",
                         "--host", "web-01", "--wait", "60"});
   EXPECT_EQ(failed.exit_code, 1) << failed.output;
@@ -109,6 +126,14 @@ TEST_F(CliTest, ReleaseManagerDeploysThroughTheApi) {
   EXPECT_NE(hosts.output.find("web-01"), std::string::npos) << hosts.output;
   auto missing = relman({"package", "upload", p("nope.rpkg")});
   expect_one_error_line(missing, "cli.file_not_found");
+
+  // Revoked: final, and never deployed again.
+  auto revoked = relman({"package", "revoke", "2", "--reason", "health check fails"});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.output;
+  EXPECT_NE(revoked.output.find("is now revoked; next: none"), std::string::npos) << revoked.output;
+  expect_one_error_line(relman({"deploy", "--release", "1", "--package", "app", "--version",
+                                "3.2.0", "--host", "web-01"}),
+                        "package.revoked");
 }
 
 }  // namespace

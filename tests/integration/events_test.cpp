@@ -140,7 +140,7 @@ TEST_F(EventsTest, TypeFilterKeepsOnlyMatchingEvents) {
   start_reader(reader, out, "?types=package.*");
   create_release("not a package event");  // audited first, and filtered out
   auto pkg = make_package(tmp / "pkgs", "app", "1.0.0", {{"bin/app", "v1"}}, &pki.publisher());
-  auto up = controller.upload(pkg);
+  auto up = controller.upload_raw(pkg);
   ASSERT_EQ(up.status, 201) << up.text;
   ASSERT_TRUE(wait_until([&] { return !parse_sse(read_file(out)).empty(); })) << read_file(out);
   auto events = parse_sse(read_file(out));

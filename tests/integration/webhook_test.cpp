@@ -249,7 +249,7 @@ TEST_F(WebhookTest, EventsTheWebhookDidNotAskForAreNotSent) {
   controller.start();
   create_release("not wanted");
   auto pkg = make_package(tmp / "pkgs", "app", "1.0.0", {{"bin/app", "v1"}}, &pki.publisher());
-  ASSERT_EQ(controller.upload(pkg).status, 201);
+  ASSERT_EQ(controller.upload_raw(pkg).status, 201);
   ASSERT_TRUE(wait_until([&] { return !read_log(log).empty(); }, std::chrono::seconds(20)));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   auto got = read_log(log);

@@ -174,6 +174,20 @@ ApiResult ControllerProcess::call(const std::string& token, const std::string& m
 }
 
 ApiResult ControllerProcess::upload(const std::filesystem::path& package) {
+  auto up = upload_raw(package);
+  if (up.status != 201) return up;
+  const auto path = "/api/v1/packages/" + std::to_string(up.body.value("id", 0)) + "/transitions";
+  for (const char* action : {"test", "authorize"}) {
+    const auto status = up.body.value("status", "");
+    if (status == "authorized" || (status == "tested" && std::string(action) == "test")) continue;
+    auto t = api("POST", path, nlohmann::json{{"action", action}});
+    if (t.status != 200) return t;
+    up.body["status"] = t.body["status"];
+  }
+  return up;
+}
+
+ApiResult ControllerProcess::upload_raw(const std::filesystem::path& package) {
   protocol::HttpsClient client(anonymous_tls(), {"127.0.0.1", port_});
   protocol::HttpRequest req;
   req.method = "POST";

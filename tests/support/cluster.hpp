@@ -74,7 +74,12 @@ class ControllerProcess {
   // Logged-in API calls (logs in as admin on first use).
   ApiResult api(const std::string& method, const std::string& target,
                 const nlohmann::json& body = nullptr);
+  // Uploads a package and moves it through test and authorize, so that it can be deployed;
+  // returns the upload's answer, or the first transition that failed. A package that is
+  // already authorized (the same bytes again) is left as it is.
   ApiResult upload(const std::filesystem::path& package);
+  // Only the upload: the version stays `uploaded` (for the DML lifecycle's own tests).
+  ApiResult upload_raw(const std::filesystem::path& package);
   const std::string& token();
   // Logs in as another user and returns its token (throws when the login fails).
   std::string login(const std::string& username, const std::string& password);

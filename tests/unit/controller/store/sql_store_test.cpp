@@ -17,7 +17,8 @@ class SqlStoreTest : public StoreBackendTest {
   // A connection of our own to the store's database, past the Store interface.
   std::unique_ptr<sql::Connection> raw() { return conn(); }
 
-  PackageRecord package(const std::string& version, const std::string& sha) {
+  // An authorized package (deployable); `authorize` false leaves it uploaded.
+  PackageRecord package(const std::string& version, const std::string& sha, bool authorize = true) {
     PackageRecord p;
     p.name = "app";
     p.version = version;
@@ -29,10 +30,17 @@ class SqlStoreTest : public StoreBackendTest {
     p.status = "uploaded";
     auto r = store->insert_package(p, "alice");
     EXPECT_TRUE(r) << r.error().describe();
-    return r ? *r : p;
+    if (!r) return p;
+    if (!authorize) return *r;
+    for (const char* action : {"test", "authorize"}) {
+      auto t = store->transition_package(r->id, action, "", "alice");
+      EXPECT_TRUE(t) << t.error().describe();
+      if (t) *r = t->package;
+    }
+    return *r;
   }
 
-  // A deployment of a fresh package to `hosts`, with the order for hosts[0] recorded.
+  // A deployment of a fresh (authorized) package to `hosts`.
   DeploymentRecord deployment(const std::vector<std::string>& hosts) {
     auto rel = store->create_release("r", "", "alice");
     EXPECT_TRUE(rel);
@@ -317,6 +325,80 @@ TEST_P(SqlStoreTest, SessionsExpire) {
   auto dup = store->create_user("carol", "hash", "admin", "test");
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code, "user.exists");
+}
+
+TEST_P(SqlStoreTest, OnlyAuthorizedVersionsAreDeployed) {
+  auto rel = store->create_release("r", "", "alice");
+  ASSERT_TRUE(rel);
+  auto pkg = package("3.0.0", std::string(64, 'd'), /*authorize=*/false);
+  EXPECT_EQ(pkg.status, "uploaded");
+  auto refused = store->create_deployment(rel->id, pkg.id, {"web-01"}, 4102444800, false, "a");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "package.not_authorized");
+
+  auto skip = store->transition_package(pkg.id, "authorize", "", "bob");
+  ASSERT_FALSE(skip);
+  EXPECT_EQ(skip.error().code, "package.illegal_transition");
+  EXPECT_EQ(skip.error().context, "test, revoke");
+  auto tested = store->transition_package(pkg.id, "test", "suite 118/118", "bob");
+  ASSERT_TRUE(tested) << tested.error().describe();
+  EXPECT_EQ(tested->package.status, "tested");
+  EXPECT_EQ(tested->package.status_changed_by, "bob");
+  EXPECT_EQ(tested->package.status_reason, "suite 118/118");
+  EXPECT_FALSE(store->create_deployment(rel->id, pkg.id, {"web-01"}, 4102444800, false, "a"));
+  auto authorized = store->transition_package(pkg.id, "authorize", "", "carol");
+  ASSERT_TRUE(authorized);
+  EXPECT_EQ(authorized->package.status, "authorized");
+  EXPECT_TRUE(store->create_deployment(rel->id, pkg.id, {"web-01"}, 4102444800, false, "a"));
+
+  auto history =
+      store->list_audit(AuditQuery{"", "package", std::to_string(pkg.id), "package."}, Page{10, 0});
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 3u);  // newest first
+  EXPECT_EQ((*history)[0].action, "package.authorize");
+  EXPECT_EQ((*history)[1].action, "package.test");
+  EXPECT_EQ((*history)[2].action, "package.upload");
+  EXPECT_NE((*history)[0].detail_json.find("\"before\":\"tested\""), std::string::npos);
+
+  auto missing = store->transition_package(pkg.id + 100, "test", "", "bob");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, "package.not_found");
+}
+
+TEST_P(SqlStoreTest, RevokingStopsWhatHasNotStartedAndIsFinal) {
+  // web-01's order is sent; web-02 and web-03 are pending.
+  auto d = deployment({"web-01", "web-02", "web-03"});
+  auto open = store->open_deliveries("web-01");
+  ASSERT_TRUE(open && open->size() == 1u);
+  ASSERT_TRUE(store->record_order((*open)[0].target.id, "o-1", "{}", 100));
+  const auto pkg = store->get_package(d.package_id).value().value();
+  ASSERT_TRUE(store->host_awaits_package("web-01", pkg.sha256).value());
+  auto revoked = store->transition_package(d.package_id, "revoke", "CVE-2026-1234", "sec");
+  ASSERT_TRUE(revoked) << revoked.error().describe();
+  EXPECT_EQ(revoked->package.status, "revoked");
+  EXPECT_EQ(revoked->cancelled_targets, 2);
+  auto after = store->get_deployment(d.id);
+  ASSERT_TRUE(after && *after);
+  for (const auto& t : (*after)->targets) {
+    if (t.host_id == "web-01") {
+      EXPECT_EQ(t.status, "sent") << "the agent reports what happened to a sent order";
+    } else {
+      EXPECT_EQ(t.status, "failed") << t.host_id;
+      EXPECT_EQ(t.error_code, "package.revoked") << t.host_id;
+      EXPECT_NE(t.message.find("CVE-2026-1234"), std::string::npos) << t.message;
+    }
+  }
+  EXPECT_FALSE(store->host_awaits_package("web-01", pkg.sha256).value())
+      << "a revoked file is not downloaded any more";
+
+  auto rel = store->create_release("again", "", "alice");
+  auto again = store->create_deployment(rel->id, d.package_id, {"web-04"}, 4102444800, false, "a");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "package.revoked");
+  auto back = store->transition_package(d.package_id, "authorize", "", "alice");
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.error().code, "package.illegal_transition");
+  EXPECT_EQ(back.error().context, "none");
 }
 
 RELMAN_INSTANTIATE_BACKENDS(SqlStoreTest);
