@@ -275,6 +275,7 @@ ApiResponse transition(ApiServices& s, ApiCall& call) {
         json effects = json::array();
         for (const auto& e : tr.effects) {
           effects.push_back({{"kind", side_effect_name(e.kind)}, {"detail", e.detail}});
+          if (e.kind == SideEffectKind::promote_linked_cis) c.promote_linked_cis = true;
         }
         c.audit_detail = {{"from", lifecycle_state_name(tr.from)},
                           {"to", lifecycle_state_name(tr.to)},

@@ -52,6 +52,9 @@ struct ReleaseCount {
 struct ReleaseChange {
   ReleaseRecord next;
   nlohmann::json audit_detail = nlohmann::json::object();
+  // Closing: the linked CIs in stage development move to production, each as a CI version
+  // (change "promote") in the same transaction; the audit detail lists them.
+  bool promote_linked_cis = false;
 };
 using ReleaseChangeFn = std::function<Result<ReleaseChange>(const ReleaseRecord& current)>;
 

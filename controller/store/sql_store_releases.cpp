@@ -11,6 +11,7 @@
 
 #include "controller/releases/release_codec.hpp"
 #include "controller/store/sql_store.hpp"
+#include "controller/store/sql_store_cmdb.hpp"
 #include "controller/store/sql_store_internal.hpp"
 #include "protocol/clock.hpp"
 
@@ -220,6 +221,29 @@ Result<std::optional<ReleaseRecord>> SqlStore::get_release(std::int64_t id) {
   return sql::read(*pool_, [&](sql::Connection& c) { return release_by_id(c, id); });
 }
 
+namespace {
+// The release's linked CIs that are in development move to production (the release that
+// built them is closed); others stay as they are. Returns [{id, from, to}] or, for a linked
+// id that is not in the CMDB, [{id, missing: true}].
+Result<json> promote_linked_cis(sql::Connection& c, const ReleaseRecord& r,
+                                const std::string& actor) {
+  json out = json::array();
+  for (std::int64_t ci_id : r.fields.linked_cis) {
+    RELMAN_TRY(ci, store_sql::load_ci(c, ci_id));
+    if (!ci) {
+      out.push_back({{"id", ci_id}, {"missing", true}});
+      continue;
+    }
+    if (ci->state.stage != "development") continue;
+    cmdb::CiState next = ci->state;
+    next.stage = "production";
+    RELMAN_CHECK(store_sql::write_ci_version(c, *ci, next, "promote", 0, actor));
+    out.push_back({{"id", ci_id}, {"from", "development"}, {"to", "production"}});
+  }
+  return out;
+}
+}  // namespace
+
 Result<ReleaseRecord> SqlStore::change_release(std::int64_t id, const std::string& action,
                                                const ReleaseChangeFn& change,
                                                const std::string& actor) {
@@ -241,6 +265,10 @@ Result<ReleaseRecord> SqlStore::change_release(std::int64_t id, const std::strin
     RELMAN_TRY(after, release_by_id(c, id));
     if (!after) return fail("store.query_failed", "the release row is missing");
     json detail = decided.audit_detail;
+    if (decided.promote_linked_cis) {
+      RELMAN_TRY(promoted, promote_linked_cis(c, next, actor));
+      detail["promoted_cis"] = std::move(promoted);
+    }
     detail["number"] = before.number;
     detail["before"] = audit_view(before);
     detail["after"] = audit_view(*after);

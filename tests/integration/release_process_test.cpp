@@ -120,7 +120,17 @@ const std::vector<std::pair<std::string, std::string>> kToHomologation = {
     {"eve", "submit_for_homologation"}};
 
 TEST_F(ReleaseProcessTest, HappyPathFromRegistrationToClosureIsAuditedStepByStep) {
-  auto id = create({{"approval", {{"policy", "majority"}, {"approvers", {"ann", "bob", "cid"}}}}});
+  // What the release builds (in development) and what it only touches (in production).
+  auto built =
+      as("admin", "POST", "/api/v1/cmdb/cis", json{{"class", "software"}, {"name", "payroll 2.4"}});
+  ASSERT_EQ(built.status, 201) << built.text;
+  ASSERT_EQ(built.body["stage"], "development");
+  auto running = as("admin", "POST", "/api/v1/cmdb/cis",
+                    json{{"class", "service"}, {"name", "payroll"}, {"stage", "production"}});
+  ASSERT_EQ(running.status, 201) << running.text;
+  const std::int64_t built_id = built.body["id"], running_id = running.body["id"];
+  auto id = create({{"approval", {{"policy", "majority"}, {"approvers", {"ann", "bob", "cid"}}}},
+                    {"linked_cis", {built_id, running_id, 99999}}});
   auto fresh = release(id);
   EXPECT_EQ(fresh["state"], "registered");
   EXPECT_EQ(fresh["priority"], 1);  // high impact × critical urgency
@@ -153,6 +163,16 @@ TEST_F(ReleaseProcessTest, HappyPathFromRegistrationToClosureIsAuditedStepByStep
   EXPECT_EQ(close["detail"]["before"]["lifecycle"]["state"], "solved");
   EXPECT_EQ(close["detail"]["after"]["lifecycle"]["state"], "closed");
   EXPECT_EQ(close["detail"]["effects"][0]["kind"], "promote_linked_cis");
+  // Closing promoted the CI the release built, as a CI version of its own, and said which.
+  EXPECT_EQ(close["detail"]["promoted_cis"],
+            (json::array({{{"id", built_id}, {"from", "development"}, {"to", "production"}},
+                          {{"id", 99999}, {"missing", true}}})));
+  auto promoted = as("aud", "GET", "/api/v1/cmdb/cis/" + std::to_string(built_id));
+  EXPECT_EQ(promoted.body["stage"], "production") << promoted.text;
+  EXPECT_EQ(promoted.body["version"], 2) << promoted.text;
+  EXPECT_EQ(promoted.body["updated_by"], "rita") << promoted.text;
+  auto untouched = as("aud", "GET", "/api/v1/cmdb/cis/" + std::to_string(running_id));
+  EXPECT_EQ(untouched.body["version"], 1) << untouched.text;
   // The audit log has no route that changes it.
   EXPECT_EQ(as("admin", "DELETE", path(id) + "/history").status, 405);
   EXPECT_EQ(as("admin", "PUT", path(id) + "/history", json::object()).status, 405);
