@@ -153,13 +153,14 @@ Result<PackageTransitionResult> SqlStore::transition_package(std::int64_t id,
                      .run());
     PackageTransitionResult out;
     if (next == "revoked") {
-      // Orders not sent yet are failed here; sent ones cannot download the revoked file any
-      // more (host_awaits_package) and fail on the agent, which reports it.
+      // Install orders not sent yet are failed here; sent ones cannot download the revoked
+      // file any more (host_awaits_package) and fail on the agent, which reports it.
+      // Rollbacks away from this version are left to run.
       RELMAN_TRY(cancel, c.prepare("UPDATE deployment_targets SET status = 'failed', "
                                    "error_code = 'package.revoked', message = ?1, "
                                    "finished_at = ?2, updated_at = ?2 WHERE status = 'pending' "
                                    "AND deployment_id IN (SELECT id FROM deployments WHERE "
-                                   "package_id = ?3)"));
+                                   "package_id = ?3 AND action = 'install')"));
       RELMAN_CHECK(cancel.bind(1, "the package version was revoked: " + reason)
                        .bind(2, now)
                        .bind(3, id)

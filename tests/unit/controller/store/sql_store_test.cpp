@@ -371,6 +371,9 @@ TEST_P(SqlStoreTest, RevokingStopsWhatHasNotStartedAndIsFinal) {
   auto open = store->open_deliveries("web-01");
   ASSERT_TRUE(open && open->size() == 1u);
   ASSERT_TRUE(store->record_order((*open)[0].target.id, "o-1", "{}", 100));
+  // A rollback away from this version, still pending, must survive the revoke.
+  auto rollback = store->create_rollback_deployment(d.id, {"web-09"}, 4102444800, "alice");
+  ASSERT_TRUE(rollback) << rollback.error().describe();
   const auto pkg = store->get_package(d.package_id).value().value();
   ASSERT_TRUE(store->host_awaits_package("web-01", pkg.sha256).value());
   auto revoked = store->transition_package(d.package_id, "revoke", "CVE-2026-1234", "sec");
@@ -390,6 +393,9 @@ TEST_P(SqlStoreTest, RevokingStopsWhatHasNotStartedAndIsFinal) {
   }
   EXPECT_FALSE(store->host_awaits_package("web-01", pkg.sha256).value())
       << "a revoked file is not downloaded any more";
+  auto kept = store->get_deployment(rollback->id);
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->targets[0].status, "pending") << "the rollback still runs";
 
   auto rel = store->create_release("again", "", "alice");
   auto again = store->create_deployment(rel->id, d.package_id, {"web-04"}, 4102444800, false, "a");
