@@ -177,9 +177,11 @@ ApiResult ControllerProcess::upload(const std::filesystem::path& package) {
   auto up = upload_raw(package);
   if (up.status != 201) return up;
   const auto path = "/api/v1/packages/" + std::to_string(up.body.value("id", 0)) + "/transitions";
-  for (const char* action : {"test", "authorize"}) {
-    const auto status = up.body.value("status", "");
-    if (status == "authorized" || (status == "tested" && std::string(action) == "test")) continue;
+  // uploaded -> tested -> authorized; a version already further along skips its steps.
+  const std::pair<const char*, const char*> steps[] = {{"uploaded", "test"},
+                                                       {"tested", "authorize"}};
+  for (const auto& [from, action] : steps) {
+    if (up.body.value("status", "") != from) continue;
     auto t = api("POST", path, nlohmann::json{{"action", action}});
     if (t.status != 200) return t;
     up.body["status"] = t.body["status"];
