@@ -49,6 +49,26 @@ TEST(ControllerConfig, HostStaleAfterIsBounded) {
   EXPECT_EQ(r.error().context, "host_stale_after_seconds");
 }
 
+TEST(ControllerConfig, AttachmentLimitIsBounded) {
+  TempDir tmp;
+  write_file(tmp / "c.json", kMinimal);
+  auto d = load_controller_config(tmp / "c.json");
+  ASSERT_TRUE(d) << d.error().describe();
+  EXPECT_EQ(d->attachment_max_bytes, kDefaultAttachmentMaxBytes);
+  write_file(tmp / "c.json",
+             std::string(kMinimal).replace(1, 0, R"("attachment_max_bytes": 4096,)"));
+  auto c = load_controller_config(tmp / "c.json");
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ(c->attachment_max_bytes, 4096u);
+  for (const char* bad : {R"("attachment_max_bytes": 0,)", R"("attachment_max_bytes": 1073741825,)",
+                          R"("attachment_max_bytes": "25M",)"}) {
+    write_file(tmp / "c.json", std::string(kMinimal).replace(1, 0, bad));
+    auto r = load_controller_config(tmp / "c.json");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().context, "attachment_max_bytes") << bad;
+  }
+}
+
 std::string with_database(const std::string& section) {
   return std::string(kMinimal).replace(1, 0, "\"database\": " + section + ",");
 }
