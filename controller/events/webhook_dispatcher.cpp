@@ -182,11 +182,14 @@ void WebhookDispatcher::run(Hook& hook) {
           auto res = client.request(req, 64 * 1024);
           if (res && res->status >= 200 && res->status < 300) {
             delivered = true;
+            // The cursor moves in the same status update as the counter, so a reader never
+            // sees an event counted as delivered while the cursor still points before it.
             update(hook, [&](WebhookStatus& s) {
               s.state = "ok";
               s.retrying_event = 0;
               ++s.delivered;
               s.last_delivered_at = relman::unix_seconds();
+              s.cursor = event.id;
             });
             if (attempt > 1) {
               spdlog::info("webhook {}: event {} delivered at attempt {}", c.name, event.id,
@@ -212,6 +215,7 @@ void WebhookDispatcher::run(Hook& hook) {
             s.state = "ok";
             s.retrying_event = 0;
             ++s.given_up;
+            s.cursor = event.id;
           });
           spdlog::error("webhook {}: gave up on event {} ({}) after {} attempts; last error: {}",
                         c.name, event.id, event.type, c.max_attempts, last_error);
