@@ -33,8 +33,8 @@ int status_for(const Error& e) {
   if (ends(".exists") || ends(".version_exists") || ends(".version_conflict") ||
       ends(".illegal_transition") || ends(".conflict") || ends(".not_editable") ||
       c == "approval.decided" || c == "approval.already_voted" ||
-      c == "release.approval_required" ||
-      (cmdb && (ends("_exists") || ends("_stage_transition")))) {
+      c == "release.approval_required" || c == "release.no_open_execution" ||
+      c == "release.too_many_notes" || (cmdb && (ends("_exists") || ends("_stage_transition")))) {
     return 409;
   }
   if (c == "attachment.too_large") return 413;

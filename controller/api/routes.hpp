@@ -22,6 +22,10 @@ struct ApiServices {
   AttachmentStore* attachments = nullptr;       // null: attachments refused (500)
 };
 
+// The `{id}` of a /releases/{id}/... route when that release exists: request.invalid_id (400)
+// or release.not_found (404) otherwise.
+Result<std::int64_t> existing_release_id(ApiServices& s, ApiCall& call);
+
 void add_session_routes(RouteTable& routes, ApiServices& services);         // health, auth/*
 void add_package_routes(RouteTable& routes, ApiServices& services);         // packages, agent/*
 void add_release_routes(RouteTable& routes, ApiServices& services);         // releases/*

@@ -41,21 +41,12 @@ std::string content_disposition(const std::string& name) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
-Result<std::int64_t> release_id_of(ApiServices& s, ApiCall& call) {
-  auto id = parse_id(call.params["id"]);
-  if (!id) return fail("request.invalid_id", "release ids are numbers");
-  auto r = s.store.get_release(*id);
-  if (!r) return fail(r.error());
-  if (!*r) return fail("release.not_found", "no release with this id");
-  return *id;
-}
-
 }  // namespace
 
 void add_attachment_routes(RouteTable& routes, ApiServices& s) {
   // The body arrives as a file: Router::upload_limit tells the server to stream it.
   routes.add("POST", "/releases/{id}/attachments", Permission::create, [&s](ApiCall& call) {
-    auto release = release_id_of(s, call);
+    auto release = existing_release_id(s, call);
     if (!release) return from_error(release.error());
     auto name = call.query.find("name");
     if (name == call.query.end()) {
@@ -101,7 +92,7 @@ void add_attachment_routes(RouteTable& routes, ApiServices& s) {
   });
 
   routes.add("GET", "/releases/{id}/attachments", Access::kUser, [&s](ApiCall& call) {
-    auto release = release_id_of(s, call);
+    auto release = existing_release_id(s, call);
     if (!release) return from_error(release.error());
     auto list = s.store.list_attachments(*release, call.page);
     if (!list) return from_error(list.error());
@@ -114,7 +105,7 @@ void add_attachment_routes(RouteTable& routes, ApiServices& s) {
   // browser saves them instead of rendering what a user uploaded.
   routes.add(
       "GET", "/releases/{id}/attachments/{attachment_id}", Access::kUser, [&s](ApiCall& call) {
-        auto release = release_id_of(s, call);
+        auto release = existing_release_id(s, call);
         if (!release) return from_error(release.error());
         auto id = parse_id(call.params["attachment_id"]);
         if (!id) {

@@ -9,6 +9,7 @@
 #include "controller/api/responses.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/permissions.hpp"
+#include "controller/releases/executions.hpp"
 #include "controller/releases/release_codec.hpp"
 #include "controller/releases/release_request.hpp"
 #include "protocol/json_limits.hpp"
@@ -291,6 +292,36 @@ ApiResponse transition(ApiServices& s, ApiCall& call) {
   return release_response(200, *rec);
 }
 
+// The execution records: executions read from the whole history (paged through, bounded)
+// and the notes.
+ApiResponse list_executions(ApiServices& s, std::int64_t id) {
+  constexpr std::int64_t kPage = 500, kMaxPages = 200;
+  std::vector<AuditEntry> history;
+  for (std::int64_t page = 0; page < kMaxPages; ++page) {
+    auto entries = s.store.release_history(id, Page{kPage, page * kPage});
+    if (!entries) return from_error(entries.error());
+    history.insert(history.end(), entries->begin(), entries->end());
+    if (static_cast<std::int64_t>(entries->size()) < kPage) break;
+  }
+  auto notes = s.store.list_execution_notes(id);
+  if (!notes) return from_error(notes.error());
+  json items = json::array();
+  for (const auto& e : executions_of(history, *notes)) items.push_back(to_json(e));
+  return json_response(200, json{{"items", items}});
+}
+
+ApiResponse add_note(ApiServices& s, ApiCall& call, std::int64_t id) {
+  auto body = protocol::parse_json_object(call.req.body, protocol::kMaxApiBodyBytes, "body");
+  if (!body) return from_error(body.error());
+  auto note = parse_execution_note(*body);
+  if (!note) return from_error(note.error());
+  auto rec = s.store.add_execution_note(id, *note, call.actor().username);
+  if (!rec) return from_error(rec.error());
+  spdlog::info("API: {} wrote an execution note on release {} (execution {}, {} min)",
+               call.actor().username, id, rec->execution, rec->minutes_spent);
+  return json_response(201, to_json(*rec));
+}
+
 json allowed_actions_json(const ReleaseRecord& r, const User& user) {
   auto held = permissions_of_role_names(user.roles);
   json out = json::array();
@@ -301,6 +332,13 @@ json allowed_actions_json(const ReleaseRecord& r, const User& user) {
 }
 
 }  // namespace
+
+Result<std::int64_t> existing_release_id(ApiServices& s, ApiCall& call) {
+  RELMAN_TRY(id, release_id(call));
+  RELMAN_TRY(r, s.store.get_release(id));
+  if (!r) return fail("release.not_found", "no release with this id", "id");
+  return id;
+}
 
 void add_release_record_routes(RouteTable& routes, ApiServices& s) {
   routes.add("GET", "/releases", Access::kUser, [&s](ApiCall& call) {
@@ -360,12 +398,21 @@ void add_release_record_routes(RouteTable& routes, ApiServices& s) {
   routes.add("POST", "/releases/{id}/transitions", Access::kUser,
              [&s](ApiCall& call) { return transition(s, call); });
 
-  routes.add("GET", "/releases/{id}/history", Access::kUser, [&s](ApiCall& call) {
+  routes.add("GET", "/releases/{id}/executions", Access::kUser, [&s](ApiCall& call) {
+    auto id = existing_release_id(s, call);
+    if (!id) return from_error(id.error());
+    return list_executions(s, *id);
+  });
+
+  routes.add("POST", "/releases/{id}/execution-notes", Permission::execute, [&s](ApiCall& call) {
     auto id = release_id(call);
     if (!id) return from_error(id.error());
-    auto r = s.store.get_release(*id);
-    if (!r) return from_error(r.error());
-    if (!*r) return error_response(404, "release.not_found", "no release with this id");
+    return add_note(s, call, *id);
+  });
+
+  routes.add("GET", "/releases/{id}/history", Access::kUser, [&s](ApiCall& call) {
+    auto id = existing_release_id(s, call);
+    if (!id) return from_error(id.error());
     auto entries = s.store.release_history(*id, call.page);
     if (!entries) return from_error(entries.error());
     json items = json::array();

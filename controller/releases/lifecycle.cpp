@@ -74,11 +74,6 @@ bool may_capture(const ReleaseState& st, const Actor& actor) {
          in_group(actor, st.current_responsible.name);
 }
 
-bool execution_open(const ReleaseState& st) {
-  S s = st.state == S::suspended && st.suspended_from ? *st.suspended_from : st.state;
-  return s == S::in_execution || s == S::in_test || s == S::homologation;
-}
-
 // Does this actor pass the rules beyond the state table? (The reasons are in apply().)
 bool actor_may(const ReleaseState& st, A a, const Actor& actor) {
   if (requester_only(a) && actor.user != st.requester) return false;
@@ -484,6 +479,11 @@ Result<Transition> apply(const ReleaseState& current, const TransitionRequest& r
   t.effects = std::move(effects);
   t.next = std::move(next);
   return t;
+}
+
+bool execution_open(const ReleaseState& st) {
+  S s = st.state == S::suspended && st.suspended_from ? *st.suspended_from : st.state;
+  return s == S::in_execution || s == S::in_test || s == S::homologation;
 }
 
 }  // namespace relman::controller

@@ -139,6 +139,10 @@ struct SideEffect {
 
 std::string_view side_effect_name(SideEffectKind k);
 
+// Is an execution running: in execution, in test or homologation, or suspended from one?
+// (Executors write execution notes only then.)
+bool execution_open(const ReleaseState& st);
+
 struct Transition {
   LifecycleAction action = LifecycleAction::authorize;
   LifecycleState from = LifecycleState::registered;

@@ -316,6 +316,17 @@ Result<ReleaseFields> apply_update(const ReleaseFields& current, const UpdateRel
   return f;
 }
 
+Result<ExecutionNote> parse_execution_note(const json& body) {
+  JsonReader r(body);
+  ExecutionNote n;
+  n.description = text(r, "description", kLong);
+  if (auto minutes = r.optional_integer("minutes_spent", 0, kMaxMinutes)) {
+    n.minutes_spent = *minutes;
+  }
+  RELMAN_CHECK(r.finish_strict());
+  return n;
+}
+
 Result<CreateReleaseRequest> parse_create_release(const json& body) {
   JsonReader r(body);
   CreateReleaseRequest c;

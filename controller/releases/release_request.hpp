@@ -58,6 +58,19 @@ struct ScheduledActivity {
   bool operator==(const ScheduledActivity&) const = default;
 };
 
+// What an executor wrote down during execution number `execution` of a release.
+inline constexpr std::int64_t kMaxExecutionNotes = 2000;  // per release
+struct ExecutionNote {
+  std::int64_t id = 0;
+  std::int64_t release_id = 0;
+  std::int64_t execution = 0;
+  std::string author;
+  std::int64_t at = 0;
+  std::int64_t minutes_spent = 0;
+  std::string description;
+  bool operator==(const ExecutionNote&) const = default;
+};
+
 // The descriptive fields of a release record: what create sets and update changes. The
 // lifecycle fields (state, responsible, solution ...) are ReleaseState's and change only
 // through transitions; number and priority are the server's.
@@ -121,6 +134,10 @@ Result<UpdateReleaseRequest> parse_update_release(
 // protocol.unknown_field. Required fields are checked by apply() (release.field_required).
 Result<TransitionRequest> parse_transition_request(
     const nlohmann::json& body, std::optional<std::int64_t> if_match = std::nullopt);
+
+// {"description", "minutes_spent"?}: the text is required (multi-line, ≤ the long-text limit),
+// minutes 0 … kMaxMinutes (default 0); unknown fields are refused.
+Result<ExecutionNote> parse_execution_note(const nlohmann::json& body);
 
 // Merges an update into the current fields and checks what spans both (planned end ≥ start).
 Result<ReleaseFields> apply_update(const ReleaseFields& current, const UpdateReleaseRequest& u);

@@ -34,6 +34,16 @@ class ReleaseStore {
                                                            ReleaseCountKey by) = 0;
   // The release's audit entries, oldest first.
   virtual Result<std::vector<AuditEntry>> release_history(std::int64_t id, const Page& page) = 0;
+
+  // Execution records. add: the note goes to the release's current execution, which must be
+  // open (in execution, in test or homologation, or suspended from one of them), checked in
+  // the same transaction; release.not_found, release.no_open_execution. Audited as
+  // release.execution_note. The store sets id, execution, author and at.
+  virtual Result<ExecutionNote> add_execution_note(std::int64_t release_id,
+                                                   const ExecutionNote& note,
+                                                   const std::string& actor) = 0;
+  // Oldest first, all of them (a release has at most kMaxExecutionNotes).
+  virtual Result<std::vector<ExecutionNote>> list_execution_notes(std::int64_t release_id) = 0;
 };
 
 }  // namespace relman::controller

@@ -70,6 +70,9 @@ class SqlStore final : public Store {
   Result<std::vector<ReleaseCount>> count_releases(const ReleaseQuery& query,
                                                    ReleaseCountKey by) override;
   Result<std::vector<AuditEntry>> release_history(std::int64_t id, const Page& page) override;
+  Result<ExecutionNote> add_execution_note(std::int64_t release_id, const ExecutionNote& note,
+                                           const std::string& actor) override;
+  Result<std::vector<ExecutionNote>> list_execution_notes(std::int64_t release_id) override;
   Result<AttachmentRecord> add_attachment(const AttachmentRecord& a,
                                           const std::string& actor) override;
   Result<std::vector<AttachmentRecord>> list_attachments(std::int64_t release_id,

@@ -173,7 +173,8 @@ Result<cmdb::CiRecord> insert_ci(sql::Connection& c, const std::string& class_na
 
 Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord& current,
                                         const cmdb::CiState& next, const std::string& change,
-                                        std::int64_t restored_from, const std::string& actor) {
+                                        std::int64_t restored_from, const std::string& actor,
+                                        const json& cause) {
   const auto now = unix_seconds();
   const std::int64_t version = current.version + 1;
   RELMAN_TRY(st, c.prepare("UPDATE cmdb_cis SET name = ?, attributes_json = ?, stage = ?, "
@@ -199,6 +200,8 @@ Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord
   RELMAN_CHECK(insert_version(c, current.id, version, next, change, restored_from, actor, now));
   json detail = audit_detail(version, &current.state, next);
   if (restored_from != 0) detail["restored_from"] = restored_from;
+  detail["change"] = change;
+  if (!cause.is_null()) detail["cause"] = cause;
   RELMAN_CHECK(append_audit(c, actor, change == "restore" ? "ci.restore" : "ci.update", "ci",
                             std::to_string(current.id), detail.dump()));
   return require_ci(c, current.id);

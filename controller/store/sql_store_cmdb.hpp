@@ -23,10 +23,13 @@ Result<cmdb::CiRecord> insert_ci(sql::Connection& c, const std::string& class_na
                                  const cmdb::CiState& s, const std::string& source_key,
                                  const std::string& change, const std::string& actor);
 // Stores `next` (already validated) as the CI's next version, with its version row and audit
-// entry; cmdb.version_conflict when the row moved past `current.version`.
+// entry; cmdb.version_conflict when the row moved past `current.version`. The audit detail
+// names the `change` (update, restore, agent, promote) and, when given, its `cause` (e.g.
+// the release whose closure promoted the CI).
 Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord& current,
                                         const cmdb::CiState& next, const std::string& change,
-                                        std::int64_t restored_from, const std::string& actor);
+                                        std::int64_t restored_from, const std::string& actor,
+                                        const nlohmann::json& cause = nullptr);
 
 // The host CI of an agent (source key "agent:<id>"): created on first sight in stage
 // production, then kept in step with what the agent reports (hostname, os). A report that

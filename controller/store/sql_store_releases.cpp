@@ -237,7 +237,9 @@ Result<json> promote_linked_cis(sql::Connection& c, const ReleaseRecord& r,
     if (ci->state.stage != "development") continue;
     cmdb::CiState next = ci->state;
     next.stage = "production";
-    RELMAN_CHECK(store_sql::write_ci_version(c, *ci, next, "promote", 0, actor));
+    RELMAN_CHECK(store_sql::write_ci_version(
+        c, *ci, next, "promote", 0, actor,
+        json{{"release_id", r.id}, {"release", r.number}, {"action", "close"}}));
     out.push_back({{"id", ci_id}, {"from", "development"}, {"to", "production"}});
   }
   return out;
@@ -320,6 +322,75 @@ Result<std::vector<AuditEntry>> SqlStore::release_history(std::int64_t id, const
                              "ORDER BY id LIMIT ? OFFSET ?"));
     st.bind(1, std::to_string(id)).bind(2, store_sql::clamp_limit(page.limit)).bind(3, page.offset);
     return store_sql::collect<AuditEntry>(st, store_sql::read_audit);
+  });
+}
+
+Result<ExecutionNote> SqlStore::add_execution_note(std::int64_t release_id,
+                                                   const ExecutionNote& note,
+                                                   const std::string& actor) {
+  return sql::write(*pool_, [&](sql::Connection& c) -> Result<ExecutionNote> {
+    RELMAN_TRY(release, release_by_id(c, release_id));
+    if (!release) {
+      return fail("release.not_found", "no release with this id", std::to_string(release_id));
+    }
+    const auto& life = release->lifecycle;
+    if (!execution_open(life) || life.executions <= 0) {
+      return fail("release.no_open_execution",
+                  "release " + release->number + " is " +
+                      std::string(lifecycle_state_name(life.state)) +
+                      ": execution notes are written while an execution runs (in_execution, "
+                      "in_test, homologation)",
+                  "state");
+    }
+    RELMAN_TRY(count, c.prepare("SELECT COUNT(*) FROM release_execution_notes WHERE "
+                                "release_id = ?"));
+    count.bind(1, release_id);
+    RELMAN_CHECK(count.step());
+    if (count.int64(0) >= kMaxExecutionNotes) {
+      return fail("release.too_many_notes",
+                  "release " + release->number + " has " + std::to_string(kMaxExecutionNotes) +
+                      " execution notes, the most one release keeps",
+                  "description");
+    }
+    RELMAN_CHECK(count.run());
+    ExecutionNote n = note;
+    n.release_id = release_id;
+    n.execution = life.executions;
+    n.author = actor;
+    n.at = unix_seconds();
+    RELMAN_TRY(st, c.prepare("INSERT INTO release_execution_notes(release_id, execution, "
+                             "author, at, minutes_spent, description) VALUES(?, ?, ?, ?, ?, ?) "
+                             "RETURNING id"));
+    st.bind(1, n.release_id)
+        .bind(2, n.execution)
+        .bind(3, n.author)
+        .bind(4, n.at)
+        .bind(5, n.minutes_spent)
+        .bind(6, n.description);
+    RELMAN_CHECK(st.step());
+    n.id = st.int64(0);
+    RELMAN_CHECK(st.run());
+    RELMAN_CHECK(store_sql::append_audit(c, actor, "release.execution_note", "release",
+                                         std::to_string(release_id),
+                                         json{{"note_id", n.id},
+                                              {"execution", n.execution},
+                                              {"minutes_spent", n.minutes_spent},
+                                              {"description", n.description}}
+                                             .dump()));
+    return n;
+  });
+}
+
+Result<std::vector<ExecutionNote>> SqlStore::list_execution_notes(std::int64_t release_id) {
+  return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::vector<ExecutionNote>> {
+    RELMAN_TRY(st, c.prepare("SELECT id, release_id, execution, author, at, minutes_spent, "
+                             "description FROM release_execution_notes WHERE release_id = ? "
+                             "ORDER BY id LIMIT ?"));
+    st.bind(1, release_id).bind(2, kMaxExecutionNotes);
+    return store_sql::collect<ExecutionNote>(st, [](const sql::Statement& row) {
+      return ExecutionNote{row.int64(0), row.int64(1), row.int64(2), row.text(3),
+                           row.int64(4), row.int64(5), row.text(6)};
+    });
   });
 }
 

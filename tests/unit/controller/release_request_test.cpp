@@ -531,5 +531,40 @@ TEST(TransitionBody, RequiredFieldsAreTheLifecyclesToCheck) {
   expect_refused(applied, "release.field_required", "release_date", json());
 }
 
+TEST(ExecutionNoteRequest, TakesTextAndMinutesAndRefusesEverythingElse) {
+  auto n = parse_execution_note(json{{"description", "line 1\n\tline 2"}, {"minutes_spent", 45}});
+  ASSERT_TRUE(n) << n.error().describe();
+  EXPECT_EQ(n->description, "line 1\n\tline 2");
+  EXPECT_EQ(n->minutes_spent, 45);
+  auto bare = parse_execution_note(json{{"description", "x"}});
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->minutes_spent, 0);
+  struct Bad {
+    json body;
+    std::string code, context;
+  };
+  for (const auto& b : std::vector<Bad>{
+           {json::object(), "protocol.missing_field", "description"},
+           {{{"description", ""}}, "protocol.empty_field", "description"},
+           {{{"description", 5}}, "protocol.wrong_type", "description"},
+           {{{"description", "bell \x07"}}, "protocol.invalid_value", "description"},
+           {{{"description", std::string(protocol::kMaxTextLength + 1, 'x')}},
+            "protocol.too_long",
+            "description"},
+           {{{"description", "x"}, {"minutes_spent", -1}},
+            "protocol.out_of_range",
+            "minutes_spent"},
+           {{{"description", "x"}, {"minutes_spent", kMaxMinutes + 1}},
+            "protocol.out_of_range",
+            "minutes_spent"},
+           {{{"description", "x"}, {"minutes_spent", "10"}},
+            "protocol.wrong_type",
+            "minutes_spent"},
+           {{{"description", "x"}, {"execution", 1}}, "protocol.unknown_field", "execution"},
+       }) {
+    expect_refused(parse_execution_note(b.body), b.code, b.context, b.body);
+  }
+}
+
 }  // namespace
 }  // namespace relman::controller

@@ -13,6 +13,8 @@
 namespace relman::controller {
 namespace {
 
+using nlohmann::json;
+
 class ReleaseStoreTest : public StoreBackendTest {
  protected:
   ReleaseRecord registered(const std::string& title, const std::string& group = "ops") {
@@ -221,6 +223,52 @@ TEST_P(ReleaseStoreTest, RolesComeFromTheUserAndItsGroups) {
   auto ann = store->find_user("ann");
   EXPECT_EQ((*ann)->roles, (std::vector<std::string>{"approver", "auditor", "executor"}));
   EXPECT_EQ(store->set_group_members("nope", {}, "admin").error().code, "group.not_found");
+}
+
+TEST_P(ReleaseStoreTest, ExecutionNotesGoToTheOpenExecutionOnlyAndAreAudited) {
+  auto r = registered("Upgrade nginx");
+  ExecutionNote n;
+  n.description = "stopped web01; it's 'done' -- ; DROP TABLE releases";
+  n.minutes_spent = 15;
+  auto refused = store->add_execution_note(r.id, n, "eve");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "release.no_open_execution");
+  EXPECT_NE(refused.error().message.find("registered"), std::string::npos);
+  auto missing = store->add_execution_note(r.id + 100, n, "eve");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, "release.not_found");
+  EXPECT_EQ(history_size(r.id), 1u) << "a refused note leaves no audit entry";
+
+  auto started = store->change_release(
+      r.id, "start_execution",
+      [](const ReleaseRecord& cur) -> Result<ReleaseChange> {
+        ReleaseChange c{cur, json::object()};
+        c.next.lifecycle.state = LifecycleState::in_execution;
+        c.next.lifecycle.executions = 1;
+        c.next.lifecycle.version += 1;
+        return c;
+      },
+      "eve");
+  ASSERT_TRUE(started) << started.error().describe();
+  auto added = store->add_execution_note(r.id, n, "eve");
+  ASSERT_TRUE(added) << added.error().describe();
+  EXPECT_GT(added->id, 0);
+  EXPECT_EQ(added->execution, 1);
+  EXPECT_EQ(added->author, "eve");
+  EXPECT_GT(added->at, 0);
+  auto listed = store->list_execution_notes(r.id);
+  ASSERT_TRUE(listed) << listed.error().describe();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front(), *added);
+  EXPECT_EQ(listed->front().description, n.description) << "text is kept verbatim";
+  auto h = store->release_history(r.id, Page{500, 0});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 3u);
+  EXPECT_EQ(h->back().action, "release.execution_note");
+  auto other = registered("another");
+  auto none = store->list_execution_notes(other.id);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
 }
 
 RELMAN_INSTANTIATE_BACKENDS(ReleaseStoreTest);
