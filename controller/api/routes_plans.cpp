@@ -47,6 +47,8 @@ ApiResponse plan_release(ApiServices& s, const ApiCall& call, std::int64_t relea
   if (!package) return from_error(package.error());
   auto plan = rollout::plan_known_hosts(s.store, *request, unix_seconds());
   if (!plan) return from_error(plan.error());
+  auto affected = rollout::affected_services(s.store, *plan);
+  if (!affected) return from_error(affected.error());
   spdlog::info("API: {} planned release {}: {} host(s) in {} wave(s) (dry run)",
                call.actor().username, release_id, plan->host_count, plan->waves.size());
   return json_response(200, {{"dry_run", true},
@@ -54,8 +56,7 @@ ApiResponse plan_release(ApiServices& s, const ApiCall& call, std::int64_t relea
                              {"package", *package ? to_json(**package) : json(nullptr)},
                              {"request", rollout::to_json(*request)},
                              {"plan", rollout::to_json(*plan)},
-                             // Filled by the CMDB's impact analysis once it exists.
-                             {"affected_services", json::array()}});
+                             {"affected_services", *affected}});
 }
 
 }  // namespace

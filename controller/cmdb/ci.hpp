@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -75,6 +76,27 @@ struct CiFilter {
   std::optional<std::string> owner_group;
   std::optional<std::string> q;  // part of the name, case-insensitive
 };
+
+// What the CMDB says about agents' hosts, for planning (agent ids, from the host CIs'
+// source key "agent:<id>"):
+// - depends_on: (host, depends_on host) pairs, from depends_on relationships between host CIs
+//   or between CIs that run on / are installed on them; a host never depends on itself;
+// - groups: (host, group) pairs, a group being the name of a CI the host CI is part_of;
+// - host_cis: each host's CI (what a host query sees as `cmdb`).
+struct HostCi {
+  std::int64_t id = 0;
+  std::string name;
+  std::string stage;
+  std::string owner_group;
+  std::string criticality;
+  nlohmann::json attributes = nlohmann::json::object();
+};
+struct HostFacts {
+  std::vector<std::pair<std::string, std::string>> depends_on;
+  std::vector<std::pair<std::string, std::string>> groups;
+  std::vector<std::pair<std::string, HostCi>> host_cis;
+};
+inline constexpr std::size_t kMaxHostFacts = 200000;  // rows of each kind
 
 inline constexpr std::size_t kMaxCiNameLength = 200;
 inline constexpr std::size_t kMaxOwnerGroupLength = 128;

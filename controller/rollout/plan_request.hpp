@@ -11,8 +11,8 @@
 //                               "hosts": [...], "groups": [...]}]},
 //    "dependencies": [{"host": "app-1", "depends_on": "db-1"}],
 //    "groups": [{"name": "berlin", "hosts": ["web-1", "db-1"]}]}
-// `dependencies` and `groups` stand in for the CMDB's depends_on relationships and host groups
-// until the CMDB exists; they will then come from it.
+// `dependencies` and `groups` add to what the CMDB says (plan_store.hpp: depends_on between
+// host CIs or the CIs that run on them; a host's groups are the services its CI is part_of).
 // Strict: unknown fields are refused, and every error names its field ("policy.batches.percent",
 // "windows.maintenance[0].time_zone", "target.query"). docs/architecture.md ("Planner") has the
 // meaning of each field.

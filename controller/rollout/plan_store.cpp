@@ -1,10 +1,53 @@
 #include "controller/rollout/plan_store.hpp"
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "controller/query/host_document.hpp"
 
 namespace relman::controller::rollout {
+namespace {
+using nlohmann::json;
+
+// The request's groups for `host` and the CMDB's, sorted and unique.
+std::vector<std::string> groups_with_cmdb(
+    const PlanRequest& request, const std::string& host,
+    const std::multimap<std::string, std::string>& cmdb_groups) {
+  auto out = groups_of(request, host);
+  auto [first, last] = cmdb_groups.equal_range(host);
+  for (auto it = first; it != last; ++it) out.push_back(it->second);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// The host CI as a host query's `cmdb` field.
+json cmdb_json(const cmdb::HostCi& ci) {
+  return json{{"id", ci.id},
+              {"name", ci.name},
+              {"stage", ci.stage},
+              {"owner_group", ci.owner_group},
+              {"criticality", ci.criticality},
+              {"attributes", ci.attributes}};
+}
+
+std::string explain(const cmdb::AffectedCi& a) {
+  std::string out;
+  for (const auto& step : a.path) {
+    if (!out.empty()) out += ", ";
+    out += step.via.from.name + " " + step.via.type + " " + step.via.to.name;
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int64_t now) {
+  RELMAN_TRY(facts, store.cmdb_host_facts());
+  std::multimap<std::string, std::string> cmdb_groups(facts.groups.begin(), facts.groups.end());
+  std::map<std::string, json> host_cis;
+  for (const auto& [agent, ci] : facts.host_cis) host_cis.emplace(agent, cmdb_json(ci));
   TargetSelector selector(request.target);
   constexpr std::int64_t kPage = 500;
   for (std::int64_t offset = 0;; offset += kPage) {
@@ -16,15 +59,62 @@ Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int
     }
     RELMAN_TRY(hosts, store.list_hosts(Page{kPage, offset}, HostQuery{}));
     for (auto& h : hosts) {
-      PlanHost host{h.agent_id, groups_of(request, h.agent_id)};
+      PlanHost host{h.agent_id, groups_with_cmdb(request, h.agent_id, cmdb_groups)};
       auto inventory = nlohmann::json::parse(h.inventory_json, nullptr, false);
-      selector.offer(host, query::host_document(host.id, host.groups, std::move(inventory)));
+      auto ci = host_cis.find(h.agent_id);
+      selector.offer(host,
+                     query::host_document(host.id, host.groups, std::move(inventory),
+                                          ci == host_cis.end() ? json::object() : ci->second));
     }
     if (std::ssize(hosts) < kPage) break;
   }
   RELMAN_TRY(targets, selector.finish());
   RELMAN_TRY(schedule, request_schedule(request));
-  return make_plan(std::move(targets), request.dependencies, request.policy, schedule, now);
+  std::vector<Dependency> dependencies = request.dependencies;
+  for (auto& [host, depends_on] : facts.depends_on) {
+    dependencies.push_back(Dependency{std::move(host), std::move(depends_on)});
+  }
+  return make_plan(std::move(targets), dependencies, request.policy, schedule, now);
+}
+
+Result<json> affected_services(Store& store, Plan& plan) {
+  RELMAN_TRY(facts, store.cmdb_host_facts());
+  std::map<std::string, std::int64_t> host_ci;
+  for (const auto& [agent, ci] : facts.host_cis) host_ci.emplace(agent, ci.id);
+  struct Service {
+    cmdb::CiRef ci;
+    std::set<std::string> hosts;
+    std::string explanation;  // the first (shortest) path found
+  };
+  // The plan's hosts that have a host CI, in plan order, at most kMaxImpactHosts of them.
+  std::vector<std::pair<std::string, std::int64_t>> origins;
+  for (const auto& wave : plan.waves) {
+    for (const auto& host : wave.hosts) {
+      if (auto ci = host_ci.find(host.id); ci != host_ci.end()) origins.emplace_back(*ci);
+    }
+  }
+  if (origins.size() > kMaxImpactHosts) {
+    origins.resize(kMaxImpactHosts);
+    plan.warnings.push_back({"plan.impact_truncated", "affected services are shown for the first " +
+                                                          std::to_string(kMaxImpactHosts) +
+                                                          " hosts with a host CI only"});
+  }
+  std::map<std::int64_t, Service> services;
+  for (const auto& [host, ci] : origins) {
+    RELMAN_TRY(report, store.ci_impact(ci));
+    for (const auto& a : report.affected) {
+      if (a.ci.class_name != "service") continue;
+      auto it = services.try_emplace(a.ci.id, Service{a.ci, {}, explain(a)}).first;
+      it->second.hosts.insert(host);
+    }
+  }
+  json out = json::array();
+  for (const auto& [id, s] : services) {
+    out.push_back(json{{"ci", {{"id", s.ci.id}, {"class", s.ci.class_name}, {"name", s.ci.name}}},
+                       {"hosts", s.hosts},
+                       {"explanation", s.explanation}});
+  }
+  return out;
 }
 
 }  // namespace relman::controller::rollout

@@ -143,6 +143,7 @@ class SqlStore final : public Store {
   Result<std::vector<cmdb::RelationshipRecord>> ci_relationships(std::int64_t ci_id) override;
   Result<void> delete_relationship(std::int64_t id, const std::string& actor) override;
   Result<cmdb::ImpactReport> ci_impact(std::int64_t id) override;
+  Result<cmdb::HostFacts> cmdb_host_facts() override;
 
  private:
   explicit SqlStore(std::unique_ptr<sql::Pool> pool) : pool_(std::move(pool)) {}

@@ -151,4 +151,77 @@ Result<cmdb::ImpactReport> SqlStore::ci_impact(std::int64_t id) {
   });
 }
 
+namespace {
+// A host CI's agent id is its source key after "agent:" (7 characters; SUBSTR counts from 1).
+constexpr const char* kHostOf =
+    "WITH host_of(ci_id, agent) AS ("
+    " SELECT id, SUBSTR(source_key, 7) FROM cmdb_cis WHERE source_key LIKE 'agent:%'"
+    " UNION"
+    " SELECT r.from_id, SUBSTR(h.source_key, 7) FROM cmdb_relationships r"
+    " JOIN cmdb_cis h ON h.id = r.to_id"
+    " WHERE r.type IN ('runs_on', 'installed_on') AND h.source_key LIKE 'agent:%') ";
+
+template <class Second, class Read>
+Result<std::vector<std::pair<std::string, Second>>> facts(sql::Connection& c,
+                                                          const std::string& query, Read read,
+                                                          const char* what) {
+  RELMAN_TRY(st, c.prepare(query + " LIMIT ?"));
+  st.bind(1, static_cast<std::int64_t>(cmdb::kMaxHostFacts) + 1);
+  std::vector<std::pair<std::string, Second>> out;
+  for (;;) {
+    RELMAN_TRY(row, st.step());
+    if (!row) break;
+    if (out.size() == cmdb::kMaxHostFacts) {
+      return fail("cmdb.too_many_facts",
+                  std::string("the CMDB has more than ") + std::to_string(cmdb::kMaxHostFacts) +
+                      " " + what + "; a plan reads at most that many",
+                  what);
+    }
+    out.emplace_back(st.text(0), read(st));
+  }
+  return out;
+}
+}  // namespace
+
+Result<cmdb::HostFacts> SqlStore::cmdb_host_facts() {
+  return sql::read(*pool_, [&](sql::Connection& c) -> Result<cmdb::HostFacts> {
+    auto text1 = [](const sql::Statement& st) { return st.text(1); };
+    cmdb::HostFacts f;
+    RELMAN_TRY(deps,
+               facts<std::string>(c,
+                                  std::string(kHostOf) +
+                                      "SELECT DISTINCT a.agent, b.agent FROM cmdb_relationships d "
+                                      "JOIN host_of a ON a.ci_id = d.from_id "
+                                      "JOIN host_of b ON b.ci_id = d.to_id "
+                                      "WHERE d.type = 'depends_on' AND a.agent <> b.agent "
+                                      "ORDER BY a.agent, b.agent",
+                                  text1, "host dependencies"));
+    f.depends_on = std::move(deps);
+    RELMAN_TRY(groups,
+               facts<std::string>(c,
+                                  "SELECT DISTINCT SUBSTR(h.source_key, 7), g.name "
+                                  "FROM cmdb_relationships r JOIN cmdb_cis h ON h.id = r.from_id "
+                                  "JOIN cmdb_cis g ON g.id = r.to_id "
+                                  "WHERE r.type = 'part_of' AND h.source_key LIKE 'agent:%' "
+                                  "ORDER BY 1, 2",
+                                  text1, "host groups"));
+    f.groups = std::move(groups);
+    RELMAN_TRY(hosts, facts<cmdb::HostCi>(
+                          c,
+                          "SELECT SUBSTR(source_key, 7), id, name, stage, owner_group, "
+                          "criticality, attributes_json FROM cmdb_cis "
+                          "WHERE source_key LIKE 'agent:%' ORDER BY 1",
+                          [](const sql::Statement& st) {
+                            auto attributes = json::parse(st.text(6), nullptr, false);
+                            return cmdb::HostCi{
+                                st.int64(1), st.text(2),
+                                st.text(3),  st.text(4),
+                                st.text(5),  attributes.is_object() ? attributes : json::object()};
+                          },
+                          "host CIs"));
+    f.host_cis = std::move(hosts);
+    return f;
+  });
+}
+
 }  // namespace relman::controller

@@ -154,6 +154,9 @@ class Store : public AccessStore, public ReleaseStore {
   virtual Result<std::vector<cmdb::RelationshipRecord>> ci_relationships(std::int64_t ci_id) = 0;
   virtual Result<void> delete_relationship(std::int64_t id, const std::string& actor) = 0;
   virtual Result<cmdb::ImpactReport> ci_impact(std::int64_t id) = 0;
+  // cmdb::HostFacts for the planner, each list sorted; more than kMaxHostFacts rows of a kind
+  // is cmdb.too_many_facts.
+  virtual Result<cmdb::HostFacts> cmdb_host_facts() = 0;
 };
 
 inline Result<ReleaseRecord> Store::create_release(const std::string& title,

@@ -4,6 +4,8 @@
 // applies windows, and stores and sends nothing.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "protocol/clock.hpp"
 #include "tests/support/cluster.hpp"
 
@@ -130,6 +132,83 @@ TEST_F(PlanApiTest, ShowsWavesHostsAndStartTimesWithoutStoringOrSendingAnything)
   auto deployments = controller.api("GET", "/api/v1/deployments");
   EXPECT_EQ(deployments.body["items"], json::array());
   EXPECT_EQ(controller.api("GET", "/api/v1/audit?limit=500").body["items"].size(), audit_before);
+}
+
+TEST_F(PlanApiTest, TheCmdbOrdersGroupsSelectsAndExplainsThePlan) {
+  // The agents' hosts are host CIs; services run on them and depend on each other.
+  auto host_ci = [&](const std::string& agent) {
+    auto r = controller.api("GET", "/api/v1/cmdb/cis?class=host&limit=500");
+    EXPECT_EQ(r.status, 200) << r.text;
+    for (const auto& ci : r.body["items"]) {
+      if (ci["attributes"].value("agent_id", "") == agent) return ci["id"].get<std::int64_t>();
+    }
+    ADD_FAILURE() << "no host CI for " << agent << ": " << r.text;
+    return std::int64_t{0};
+  };
+  auto service = [&](const std::string& name) {
+    auto r = controller.api("POST", "/api/v1/cmdb/cis",
+                            json{{"class", "service"}, {"name", name}, {"stage", "production"}});
+    EXPECT_EQ(r.status, 201) << r.text;
+    return r.body.value("id", std::int64_t{0});
+  };
+  auto relate = [&](std::int64_t from, const std::string& type, std::int64_t to) {
+    auto r = controller.api("POST", "/api/v1/cmdb/cis/" + std::to_string(from) + "/relationships",
+                            json{{"type", type}, {"to", to}});
+    EXPECT_EQ(r.status, 201) << type << ": " << r.text;
+  };
+  const auto web1 = host_ci("web-1"), web2 = host_ci("web-2");
+  const auto payments = service("payments"), shop = service("shop"), farm = service("berlin");
+  relate(payments, "runs_on", web1);
+  relate(shop, "runs_on", web2);
+  relate(shop, "depends_on", payments);  // so web-2 is deployed after web-1
+  relate(web2, "part_of", farm);         // web-2 is in group "berlin"
+
+  // The query sees the CMDB (hosts without a host CI have no cmdb.stage) and the groups; a
+  // blackout for group "berlin" holds web-2 back for an hour.
+  const std::int64_t now = unix_seconds();
+  json body{{"target", {{"query", "cmdb.stage == \"production\""}}},
+            {"policy", {{"batches", {{"count", 1}}}}},
+            {"windows",
+             {{"blackouts",
+               {{{"name", "freeze"},
+                 {"start", now - 60},
+                 {"end", now + 3600},
+                 {"groups", {"berlin"}}}}}}}};
+  auto r = plan(body);
+  ASSERT_EQ(r.status, 200) << r.text;
+  const json& p = r.body["plan"];
+  EXPECT_EQ(p["host_count"], 2) << p.dump(2);
+  ASSERT_EQ(p["waves"].size(), 2u) << p.dump(2);
+  EXPECT_EQ(ids(p["waves"][0]), (std::vector<std::string>{"web-1"}));
+  EXPECT_EQ(ids(p["waves"][1]), (std::vector<std::string>{"web-2"}));
+  EXPECT_EQ(p["waves"][1]["hosts"][0]["after"], json::array({"web-1"}));
+  EXPECT_EQ(p["waves"][1]["hosts"][0]["earliest_start"], now + 3600) << p.dump(2);
+  auto in_group = plan(json{{"target", {{"query", "groups contains \"berlin\""}}},
+                            {"policy", {{"batches", {{"percent", 100}}}}}});
+  ASSERT_EQ(in_group.status, 200) << in_group.text;
+  EXPECT_EQ(in_group.body["plan"]["host_count"], 1);
+
+  // What the change affects: payments (on web-1), shop (on web-2, and it depends on
+  // payments), and the berlin farm web-2 is part of; each says which hosts and why.
+  const json& affected = r.body["affected_services"];
+  ASSERT_EQ(affected.size(), 3u) << affected.dump(2);
+  std::map<std::string, json> by_name;
+  for (const auto& a : affected) by_name[a["ci"]["name"]] = a;
+  EXPECT_EQ(by_name["payments"]["hosts"], json::array({"web-1"}));
+  const std::string web1_name =
+      controller.api("GET", "/api/v1/cmdb/cis/" + std::to_string(web1)).body["name"];
+  EXPECT_EQ(by_name["payments"]["explanation"], "payments runs_on " + web1_name)
+      << by_name["payments"].dump();
+  EXPECT_EQ(by_name["shop"]["hosts"], json::array({"web-1", "web-2"}));
+  EXPECT_EQ(by_name["berlin"]["hosts"], json::array({"web-2"}));
+  EXPECT_EQ(by_name["berlin"]["ci"]["id"], farm);
+
+  // A dependency cycle in the CMDB is refused and named.
+  relate(payments, "depends_on", shop);
+  auto cycle = plan(body);
+  EXPECT_EQ(cycle.status, 400) << cycle.text;
+  EXPECT_EQ(cycle.body["error"]["code"], "plan.dependency_cycle");
+  EXPECT_EQ(cycle.body["error"]["context"], "web-1 -> web-2 -> web-1") << cycle.text;
 }
 
 TEST_F(PlanApiTest, ExplicitHostsJoinTheQuerysHosts) {

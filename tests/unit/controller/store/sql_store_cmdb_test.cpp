@@ -204,6 +204,59 @@ TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
   EXPECT_EQ(after.state.attributes["os"], "Debian 13");
 }
 
+TEST_P(SqlStoreCmdbTest, HostFactsForThePlannerComeFromTheRelationships) {
+  for (const char* agent : {"a1", "a2", "a3"}) ASSERT_TRUE(store->host_connected(agent, 100));
+  auto host = [&](const std::string& agent) {
+    cmdb::CiFilter f;
+    f.class_name = "host";
+    auto list = store->list_cis(f, Page{});
+    EXPECT_TRUE(list);
+    for (const auto& ci : list ? *list : std::vector<cmdb::CiRecord>{}) {
+      if (ci.source_key == "agent:" + agent) return ci.id;
+    }
+    ADD_FAILURE() << "no host CI for " << agent;
+    return std::int64_t{0};
+  };
+  auto relate = [&](std::int64_t from, const std::string& type, std::int64_t to) {
+    auto r = store->create_relationship(from, type, to, "alice");
+    ASSERT_TRUE(r) << type << ": " << r.error().describe();
+  };
+  auto db = make("service", "db");
+  auto app = make("service", "app");
+  auto lib = make("software", "libpay 2");
+  auto cache = make("service", "cache");
+  auto farm = make("service", "berlin farm");
+  auto manual = make("host", "not an agent");
+  relate(db.id, "runs_on", host("a1"));
+  relate(app.id, "runs_on", host("a2"));
+  relate(app.id, "depends_on", db.id);           // a2 after a1
+  relate(host("a3"), "depends_on", host("a1"));  // a3 after a1
+  relate(lib.id, "installed_on", host("a2"));
+  relate(lib.id, "depends_on", db.id);  // a2 after a1 again: once
+  relate(cache.id, "runs_on", host("a1"));
+  relate(host("a1"), "depends_on", cache.id);   // on itself: no pair
+  relate(manual.id, "depends_on", host("a1"));  // not an agent's host: no pair
+  relate(host("a1"), "part_of", farm.id);
+  relate(host("a3"), "part_of", farm.id);
+
+  auto facts = store->cmdb_host_facts();
+  ASSERT_TRUE(facts) << facts.error().describe();
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  auto sorted = [](Pairs p) {
+    std::sort(p.begin(), p.end());
+    return p;
+  };
+  EXPECT_EQ(sorted(facts->depends_on), (Pairs{{"a2", "a1"}, {"a3", "a1"}}));
+  EXPECT_EQ(sorted(facts->groups), (Pairs{{"a1", "berlin farm"}, {"a3", "berlin farm"}}));
+  ASSERT_EQ(facts->host_cis.size(), 3u);
+  for (const auto& [agent, ci] : facts->host_cis) {
+    EXPECT_EQ(ci.id, host(agent));
+    EXPECT_EQ(ci.name, agent);
+    EXPECT_EQ(ci.stage, "production");
+    EXPECT_EQ(ci.attributes["agent_id"], agent);
+  }
+}
+
 RELMAN_INSTANTIATE_BACKENDS(SqlStoreCmdbTest);
 
 }  // namespace
