@@ -2,24 +2,33 @@
 // N hosts each send a generated full report (P dpkg packages drawn from a shared pool, plus
 // cpu, memory, two disks and a NIC), then one delta each (one package upgraded, one installed,
 // one removed). Every report goes through the controller's real path (accept_inventory_report /
-// accept_inventory_delta: hash check, delta application, store, reconciliation) into SQLite.
-// Only those calls are timed; generating the reports is not. Not a test: ctest does not run it.
+// accept_inventory_delta: hash check, delta application, store, reconciliation) into SQLite, or
+// with --postgresql into a fresh database on the server at RELMAN_TEST_PG_URL (the tests' server,
+// tests/support/test_database.hpp). Only those calls are timed; generating the reports is not.
+// ctest runs it only tiny (bench_inventory_smoke: it must still work); the real run is by hand.
+// Exit 77: --postgresql without a server (ctest reports a skip).
 //
-//   bench_inventory [--hosts N] [--packages P] [--pool K] [--db FILE]
+//   bench_inventory [--hosts N] [--packages P] [--pool K] [--db FILE | --postgresql]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "controller/inventory/inventory_intake.hpp"
+#include "controller/store/sql/pg_connection.hpp"
 #include "controller/store/sql_store.hpp"
 #include "protocol/inventory_delta.hpp"
 #include "protocol/messages.hpp"
+#include "tests/support/test_database.hpp"
 
 namespace {
 using nlohmann::json;
@@ -31,7 +40,10 @@ struct Options {
   int packages = 1'500;
   int pool = 4'000;  // distinct package names across the fleet
   std::string db = "/tmp/relman-bench-inventory.db";
+  bool postgresql = false;
 };
+
+constexpr int kSkip = 77;
 
 json package(int name, int version) {
   return json{{"name", "pkg-" + std::to_string(name)},
@@ -114,10 +126,17 @@ int fail_with(const relman::Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // one info line per report would be timed too
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--hosts")
+    if (a == "--postgresql") {
+      o.postgresql = true;
+      --i;
+    } else if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_inventory: %s needs a value\n", a.c_str());
+      return 2;
+    } else if (a == "--hosts")
       o.hosts = std::atoi(argv[i + 1]);
     else if (a == "--packages")
       o.packages = std::atoi(argv[i + 1]);
@@ -127,20 +146,36 @@ int main(int argc, char** argv) {
       o.db = argv[i + 1];
     else {
       std::fprintf(stderr,
-                   "usage: bench_inventory [--hosts N] [--packages P] [--pool K] [--db F]\n");
+                   "usage: bench_inventory [--hosts N] [--packages P] [--pool K] "
+                   "[--db F | --postgresql]\n");
       return 2;
     }
   }
-  if (o.packages >= o.pool) {
-    std::fprintf(stderr, "bench_inventory: --pool must exceed --packages\n");
+  if (o.hosts < 1 || o.packages < 2 || o.packages >= o.pool) {
+    std::fprintf(stderr,
+                 "bench_inventory: needs --hosts >= 1, --packages >= 2, --pool > --packages\n");
     return 2;
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(o.db + suffix);
-  auto opened = relman::controller::SqlStore::open_sqlite(o.db);
+  std::optional<relman::test::PgTestDatabase> pg;
+  relman::Result<std::unique_ptr<relman::controller::SqlStore>> opened =
+      relman::fail("bench.no_store", "no store");
+  if (o.postgresql) {
+    if (auto why = relman::test::postgres_missing(); !why.empty()) {
+      std::fprintf(stderr, "bench_inventory: %s\n", why.c_str());
+      return relman::test::postgres_required() ? 1 : kSkip;
+    }
+    pg.emplace();
+    opened = relman::controller::SqlStore::open_postgresql(
+        relman::controller::sql::PgTarget{pg->url(), relman::test::postgres_password()}, 4);
+  } else {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(o.db + suffix);
+    opened = relman::controller::SqlStore::open_sqlite(o.db);
+  }
   if (!opened) return fail_with(opened.error());
   auto& store = **opened;
-  std::printf("hosts %d, packages per host %d, package pool %d, SQLite %s\n", o.hosts, o.packages,
-              o.pool, o.db.c_str());
+  std::printf(
+      "hosts %d, packages per host %d, package pool %d, %s\n", o.hosts, o.packages, o.pool,
+      o.postgresql ? ("PostgreSQL database " + pg->name()).c_str() : ("SQLite " + o.db).c_str());
 
   for (int h = 0; h < o.hosts; ++h) {
     auto r = store.host_connected("agent-" + std::to_string(h), 1000);
@@ -182,9 +217,32 @@ int main(int argc, char** argv) {
   }
   print_phase("deltas", delta_ms, delta_total);
 
-  auto running = store.hosts_running("pkg-1", std::nullopt, relman::controller::Page{500, 0});
+  // The reconciled CMDB agrees with the reports: host 0 runs its changed package's new version
+  // (and only that one), which the delta step gave it.
+  auto last = report_of(o, 0, 1);
+  const auto& changed = last.facts["software"]["dpkg"]["packages"][0];
+  auto running = store.hosts_running(changed["name"].get<std::string>(), std::nullopt,
+                                     relman::controller::Page{500, 0});
   if (!running) return fail_with(running.error());
-  std::printf("hosts running pkg-1 (first page): %zu; database %.0f MB\n", running->size(),
-              static_cast<double>(std::filesystem::file_size(o.db)) / 1e6);
+  bool host0 = false;
+  for (const auto& r : *running) {
+    if (r.agent_id != "agent-0") continue;
+    if (host0 || r.version != changed["version"]) {
+      std::fprintf(stderr, "bench_inventory: agent-0 runs %s %s in the CMDB, not only %s\n",
+                   r.name.c_str(), r.version.c_str(), changed["version"].dump().c_str());
+      return 1;
+    }
+    host0 = true;
+  }
+  if (!host0) {
+    std::fprintf(stderr, "bench_inventory: the CMDB does not show agent-0's changed package\n");
+    return 1;
+  }
+  std::printf("hosts running %s (first page): %zu", changed["name"].get<std::string>().c_str(),
+              running->size());
+  if (!o.postgresql) {
+    std::printf("; database %.0f MB", static_cast<double>(std::filesystem::file_size(o.db)) / 1e6);
+  }
+  std::printf("\n");
   return 0;
 }

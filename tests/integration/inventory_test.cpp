@@ -210,6 +210,33 @@ TEST_F(InventoryTest, ADeltaBecomesASoftwareCiWithItsHistoryInTheCmdb) {
   EXPECT_EQ(controller.api("GET", "/api/v1/cmdb/cis/x/inventory-changes").status, 400);
 }
 
+TEST_F(InventoryTest, ABlacklistedPackageAppearingOnAHostIsAnAuditedAlert) {
+  controller.stop();
+  controller.config_overrides()["software_blacklist"] = nlohmann::json::array({"htop"});
+  controller.start();  // same port: the agent reconnects
+  auto first = wait_inventory_change("")["inventory_hash"].get<std::string>();
+  auto alerts = [&] {
+    return controller.api("GET", "/api/v1/audit?action=inventory.blacklisted_software")
+        .body["items"];
+  };
+  EXPECT_TRUE(alerts().empty());
+
+  install_dpkg_package("htop");
+  ASSERT_EQ(controller.api("POST", "/api/v1/hosts/web-01/inventory").status, 202);
+  auto second = wait_inventory_change(first)["inventory_hash"].get<std::string>();
+  auto found = alerts();
+  ASSERT_EQ(found.size(), 1u) << found.dump();
+  EXPECT_EQ(found[0]["object_id"], "web-01");
+  EXPECT_EQ(found[0]["actor"], "inventory:" + second);
+  EXPECT_NE(found[0].dump().find("htop"), std::string::npos) << found[0].dump();
+
+  // Still there in the next report: not a new alert.
+  install_dpkg_package("tree");
+  ASSERT_EQ(controller.api("POST", "/api/v1/hosts/web-01/inventory").status, 202);
+  wait_inventory_change(second);
+  EXPECT_EQ(alerts().size(), 1u);
+}
+
 TEST_F(InventoryTest, InventoryNowRefusesUnknownAndOfflineHostsAndBadBodies) {
   wait_inventory_change("");
   auto unknown = controller.api("POST", "/api/v1/hosts/nobody/inventory");
