@@ -91,21 +91,34 @@ Result<std::vector<std::int64_t>> Reconciler::software_ids(
     const std::vector<SoftwarePackage>& pkgs) {
   std::unordered_map<std::string, std::int64_t> found;
   found.reserve(pkgs.size());
-  RELMAN_CHECK(run_batched<SoftwarePackage>(
-      c_,
-      "SELECT ci_id, name, version, architecture, manager FROM inventory_software WHERE "
-      "(name, version, architecture, manager) IN (VALUES ",
-      "(?, ?, ?, ?)", ")", pkgs,
-      [](sql::Statement& st, int i, const SoftwarePackage& p) {
-        st.bind(i, p.name)
-            .bind(i + 1, p.version)
-            .bind(i + 2, p.architecture)
-            .bind(i + 3, p.manager);
-        return i + 4;
-      },
-      [&](const sql::Statement& st) {
-        found[key_of({st.text(4), st.text(1), st.text(3), st.text(2)})] = st.int64(0);
-      }));
+  if (c_.dialect() == sql::Dialect::sqlite) {
+    // In-process: one prepared index lookup per package beats parsing a 400-parameter
+    // statement (batches pay off where each statement is a network round trip).
+    RELMAN_TRY(one, c_.prepare("SELECT ci_id FROM inventory_software WHERE name = ? AND "
+                               "version = ? AND architecture = ? AND manager = ?"));
+    for (const auto& p : pkgs) {
+      one.reset();
+      one.bind(1, p.name).bind(2, p.version).bind(3, p.architecture).bind(4, p.manager);
+      RELMAN_TRY(row, one.step());
+      if (row) found[key_of(p)] = one.int64(0);
+    }
+  } else {
+    RELMAN_CHECK(run_batched<SoftwarePackage>(
+        c_,
+        "SELECT ci_id, name, version, architecture, manager FROM inventory_software WHERE "
+        "(name, version, architecture, manager) IN (VALUES ",
+        "(?, ?, ?, ?)", ")", pkgs,
+        [](sql::Statement& st, int i, const SoftwarePackage& p) {
+          st.bind(i, p.name)
+              .bind(i + 1, p.version)
+              .bind(i + 2, p.architecture)
+              .bind(i + 3, p.manager);
+          return i + 4;
+        },
+        [&](const sql::Statement& st) {
+          found[key_of({st.text(4), st.text(1), st.text(3), st.text(2)})] = st.int64(0);
+        }));
+  }
   std::vector<std::int64_t> ids;
   ids.reserve(pkgs.size());
   for (const auto& p : pkgs) {
