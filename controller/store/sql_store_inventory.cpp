@@ -1,7 +1,8 @@
 // SqlStore: reconciliation of accepted inventory reports into the CMDB (see
 // controller/inventory/reconcile_plan.hpp), and the inventory history it keeps. Runs inside the
-// transaction that stores the report. Bulk work is batched (sql_batch.hpp): a host's first
-// report of ~1,500 packages costs some thirty statements, not thousands.
+// transaction that stores the report. Bulk writes are batched (sql_batch.hpp); the software CI
+// lookups are batched on PostgreSQL (round trips) and single prepared probes on SQLite
+// (docs/benchmarks.md).
 #include <algorithm>
 #include <map>
 #include <set>
