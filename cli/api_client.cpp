@@ -102,7 +102,8 @@ Result<json> ApiClient::upload(const fs::path& file) {
 Result<json> ApiClient::list(const std::string& route) {
   json items = json::array();
   for (int page = 0; page < kMaxPages; ++page) {
-    auto r = call("GET", route + "?limit=" + std::to_string(kPageSize) +
+    const char* sep = route.find('?') == std::string::npos ? "?" : "&";
+    auto r = call("GET", route + sep + "limit=" + std::to_string(kPageSize) +
                              "&offset=" + std::to_string(page * kPageSize));
     if (!r) return fail(r.error());
     auto it = r->find("items");

@@ -19,7 +19,8 @@ void report_error(CommandStatus& status, const Error& error);
 void add_pkg_commands(CLI::App& app,
                       CommandStatus& status);  // pkg keygen|build|sign|verify|inspect, trust init
 void add_ca_commands(CLI::App& app, CommandStatus& status);  // ca init|issue
-void add_api_commands(CLI::App& app,
-                      CommandStatus& status);  // login, package, release, deploy, hosts
+void add_api_commands(
+    CLI::App& app,
+    CommandStatus& status);  // login, package, release, deploy, hosts, inventory-now
 
 }  // namespace relman::cli

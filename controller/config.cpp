@@ -45,6 +45,16 @@ Result<ControllerConfig> load_controller_config(const std::filesystem::path& fil
     RELMAN_TRY(matrix, parse_priority_matrix(*m));
     c.priority_matrix = matrix;
   }
+  if (const auto* list = r.optional_array("software_blacklist", 1000)) {
+    for (const auto& name : *list) {
+      if (!name.is_string() || name.get_ref<const std::string&>().empty() ||
+          name.get_ref<const std::string&>().size() > 256) {
+        return fail("config.invalid", "software_blacklist holds package names of 1 to 256 bytes",
+                    "software_blacklist");
+      }
+      c.software_blacklist.push_back(name.get<std::string>());
+    }
+  }
   r.allow("database");  // read by load_database_config (controller/database_config.hpp)
   RELMAN_CHECK(r.finish_strict());
   return c;

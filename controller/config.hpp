@@ -34,6 +34,9 @@ struct ControllerConfig {
   std::uint64_t attachment_max_bytes = kDefaultAttachmentMaxBytes;  // per attached file
   // Release priority from impact × urgency (releases/priority.hpp has the JSON form).
   PriorityMatrix priority_matrix = default_priority_matrix();
+  // Package names that must not run anywhere: a report that shows one on a host is audited as
+  // inventory.blacklisted_software (so it reaches the event stream and webhooks).
+  std::vector<std::string> software_blacklist;
 
   std::filesystem::path database() const { return data_dir / "relman.db"; }
   std::filesystem::path dml_dir() const { return data_dir / "dml"; }

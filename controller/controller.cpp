@@ -103,6 +103,7 @@ Result<void> run_controller(const ControllerConfig& config, const DatabaseConfig
   asio::thread_pool blocking(static_cast<std::size_t>(std::max(2, threads)));
   AgentGateway gateway(*store, signer, blocking,
                        std::chrono::seconds(config.hello_timeout_seconds));
+  gateway.set_software_blacklist(config.software_blacklist);
   WebhookDispatcher webhooks(*store, config.webhooks, config.webhook_dir());
   RELMAN_CHECK(webhooks.start());
   AttachmentStore attachments(config.attachment_dir(), config.attachment_max_bytes);

@@ -40,5 +40,7 @@ void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
 void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)
 void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
+void add_inventory_routes(RouteTable& routes,
+                          ApiServices& services);  // cmdb/software, inventory-changes
 
 }  // namespace relman::controller

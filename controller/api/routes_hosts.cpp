@@ -1,13 +1,21 @@
 // Hosts (what agents reported) and the audit log.
+#include <algorithm>
+
 #include "controller/api/resources.hpp"
 #include "controller/api/responses.hpp"
 #include "controller/api/routes.hpp"
+#include "controller/query/host_document.hpp"
+#include "controller/query/query.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/json_limits.hpp"
 #include "protocol/json_reader.hpp"
 
 namespace relman::controller {
 using nlohmann::json;
+
+namespace {
+constexpr std::int64_t kScanPage = 200;  // hosts read at a time while a query filters them
+}  // namespace
 
 void add_host_routes(RouteTable& routes, ApiServices& s) {
   routes.add("GET", "/hosts", Access::kUser, [&s](ApiCall& call) {
@@ -19,9 +27,32 @@ void add_host_routes(RouteTable& routes, ApiServices& s) {
       }
       query.stale = it->second == "true";
     }
+    json items = json::array();
+    if (auto q = call.query.find("q"); q != call.query.end()) {
+      // Any inventory fact, in the planner's query language, over each host's last report.
+      auto parsed = query::parse_query(q->second);
+      if (!parsed) return from_error(parsed.error());
+      std::int64_t skip = call.page.offset;
+      const std::int64_t limit = std::clamp<std::int64_t>(call.page.limit, 1, 500);
+      for (std::int64_t at = 0;; at += kScanPage) {
+        auto hosts = s.store.list_hosts(Page{kScanPage, at}, query);
+        if (!hosts) return from_error(hosts.error());
+        for (const auto& h : *hosts) {
+          auto doc =
+              query::host_document(h.agent_id, {}, json::parse(h.inventory_json, nullptr, false));
+          if (!query::matches(*parsed, doc) || skip-- > 0) continue;
+          items.push_back(to_json(h, stale_before, false));
+          if (static_cast<std::int64_t>(items.size()) >= limit) break;
+        }
+        if (static_cast<std::int64_t>(items.size()) >= limit ||
+            static_cast<std::int64_t>(hosts->size()) < kScanPage) {
+          break;
+        }
+      }
+      return json_response(200, page_json(items, call.page));
+    }
     auto hosts = s.store.list_hosts(call.page, query);
     if (!hosts) return from_error(hosts.error());
-    json items = json::array();
     for (const auto& h : *hosts) items.push_back(to_json(h, stale_before, false));
     return json_response(200, page_json(items, call.page));
   });

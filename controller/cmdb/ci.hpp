@@ -44,7 +44,7 @@ struct CiVersionRecord {
   std::int64_t ci_id = 0;
   std::int64_t version = 0;
   CiState state;
-  std::string change;              // create | update | restore | agent
+  std::string change;              // create | update | restore | agent | inventory
   std::int64_t restored_from = 0;  // for change == restore
   std::string changed_by;
   std::int64_t changed_at = 0;

@@ -44,6 +44,8 @@ class AgentGateway {
   // Asks the host for an inventory report now (a full one when `full`, else a delta); false
   // when it is not connected (thread-safe).
   bool request_inventory(const std::string& host_id, bool full);
+  // Package names whose appearance on a host is audited (set before serving).
+  void set_software_blacklist(std::vector<std::string> names) { blacklist_ = std::move(names); }
 
  private:
   struct Connection;
@@ -55,6 +57,7 @@ class AgentGateway {
   const OrderSigner& signer_;
   asio::thread_pool& blocking_;
   std::chrono::seconds hello_timeout_;
+  std::vector<std::string> blacklist_;
   std::mutex mu_;  // guards connections_ only
   std::map<std::string, std::shared_ptr<Connection>> connections_;
 };

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/inventory/reconcile_plan.hpp"
+
 namespace relman::controller {
 namespace {
 
@@ -21,8 +23,9 @@ std::string os_line(const json& doc) {
 
 Result<protocol::Message> store_document(Store& store, const std::string& agent_id, const json& doc,
                                          const std::string& hash, const std::string& base_hash,
-                                         std::int64_t now) {
-  InventoryUpdate update{text_at(doc, "hostname"), os_line(doc), doc.dump(), hash, base_hash};
+                                         inventory::ReconcilePlan plan, std::int64_t now) {
+  InventoryUpdate update{text_at(doc, "hostname"), os_line(doc), doc.dump(), hash, base_hash,
+                         std::move(plan)};
   RELMAN_CHECK(store.record_inventory(agent_id, update, now));
   return protocol::Message{protocol::InventoryAck{hash}};
 }
@@ -37,7 +40,8 @@ protocol::Message ask_full_report(const std::string& agent_id, const Error& why)
 
 Result<protocol::Message> accept_inventory_report(Store& store, const std::string& agent_id,
                                                   const protocol::InventoryReport& report,
-                                                  std::int64_t now) {
+                                                  std::int64_t now,
+                                                  const std::vector<std::string>& blacklist) {
   auto doc = protocol::inventory_document(report);
   RELMAN_TRY(hash, protocol::inventory_hash(doc));
   if (hash != report.hash) {
@@ -45,14 +49,17 @@ Result<protocol::Message> accept_inventory_report(Store& store, const std::strin
                 "the report's content hashes to " + hash + ", not to the hash it names",
                 report.hash);
   }
-  RELMAN_TRY(ack, store_document(store, agent_id, doc, hash, "", now));
+  auto plan = inventory::plan_full(agent_id, doc);
+  plan.blacklist = blacklist;
+  RELMAN_TRY(ack, store_document(store, agent_id, doc, hash, "", std::move(plan), now));
   spdlog::info("agent {}: inventory full report {}", agent_id, hash);
   return ack;
 }
 
 Result<protocol::Message> accept_inventory_delta(Store& store, const std::string& agent_id,
                                                  const protocol::InventoryDelta& delta,
-                                                 std::int64_t now) {
+                                                 std::int64_t now,
+                                                 const std::vector<std::string>& blacklist) {
   RELMAN_TRY(host, store.get_host(agent_id));
   if (!host) return fail("host.not_found", "no host with this agent id", agent_id);
   if (host->inventory_hash.empty() || host->inventory_hash != delta.base_hash) {
@@ -71,7 +78,10 @@ Result<protocol::Message> accept_inventory_delta(Store& store, const std::string
         agent_id, Error{"inventory.hash_mismatch",
                         "the delta applied to the stored report does not give " + delta.hash, ""});
   }
-  auto stored = store_document(store, agent_id, *applied, *hash, delta.base_hash, now);
+  auto plan = inventory::plan_delta(agent_id, delta.changes, *applied);
+  plan.blacklist = blacklist;
+  auto stored =
+      store_document(store, agent_id, *applied, *hash, delta.base_hash, std::move(plan), now);
   if (!stored && stored.error().code == "inventory.base_mismatch") {
     return ask_full_report(agent_id, stored.error());  // another connection stored one meanwhile
   }

@@ -2,11 +2,14 @@
 // its hash names; a delta is applied to the stored report it builds on, and stored when the
 // result is what the delta's hash names. The answer for the agent is an InventoryAck, or an
 // InventoryRequest for a full report when the delta cannot be applied (the agent then starts
-// over from a full report, so the two sides never drift apart silently).
+// over from a full report, so the two sides never drift apart silently). What a stored report
+// changes in the CMDB (reconcile_plan.hpp) is applied in the same transaction; a package named
+// in `blacklist` appearing on the host is audited there (inventory.blacklisted_software).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "controller/store/store.hpp"
 #include "protocol/error.hpp"
@@ -18,13 +21,15 @@ namespace relman::controller {
 // full report whose hash is not its content's), store errors (host.not_found, store.*).
 Result<protocol::Message> accept_inventory_report(Store& store, const std::string& agent_id,
                                                   const protocol::InventoryReport& report,
-                                                  std::int64_t now);
+                                                  std::int64_t now,
+                                                  const std::vector<std::string>& blacklist = {});
 
 // Asks for a full report (reason: inventory.base_mismatch, inventory.delta_invalid,
 // inventory.hash_mismatch) when the stored report is not the delta's base, the changes do not
 // apply to it, or the result is not what the delta's hash names. Errors: store errors.
 Result<protocol::Message> accept_inventory_delta(Store& store, const std::string& agent_id,
                                                  const protocol::InventoryDelta& delta,
-                                                 std::int64_t now);
+                                                 std::int64_t now,
+                                                 const std::vector<std::string>& blacklist = {});
 
 }  // namespace relman::controller

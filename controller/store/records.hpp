@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/inventory/reconcile_plan.hpp"
 #include "controller/store/release_records.hpp"
 
 namespace relman::controller {
@@ -138,6 +139,35 @@ struct InventoryUpdate {
   // For a delta: store only while the stored hash is still this one (inventory.base_mismatch
   // otherwise), so two deltas never build on the same base. Empty for a full report.
   std::string base_hash;
+  // What the report changes in the CMDB, applied in the same transaction; none: no CI changes.
+  std::optional<inventory::ReconcilePlan> plan;
+};
+
+// One change a reconciled inventory report made (inventory_changes): action is
+// software.installed | software.removed | software.changed | hardware.added |
+// hardware.changed | hardware.removed | inventory.baseline (a host's first software list,
+// one entry with the count).
+struct InventoryChange {
+  std::int64_t id = 0;
+  std::int64_t host_ci_id = 0;
+  std::int64_t ci_id = 0;
+  std::string action;
+  std::string detail_json;
+  std::string report_hash;
+  std::int64_t at = 0;
+};
+
+// A software CI installed_on a host CI.
+struct SoftwareInstall {
+  std::int64_t host_ci_id = 0;
+  std::string host_name;
+  std::string agent_id;  // empty for a host CI no agent reports
+  std::int64_t software_ci_id = 0;
+  std::string manager;
+  std::string name;
+  std::string version;
+  std::string architecture;
+  std::int64_t since = 0;  // when the relationship was recorded
 };
 
 // Which hosts GET /hosts lists. A host is stale when it is not connected and was last seen

@@ -145,6 +145,13 @@ class SqlStore final : public Store {
   Result<cmdb::ImpactReport> ci_impact(std::int64_t id) override;
   Result<cmdb::HostFacts> cmdb_host_facts() override;
 
+  // Inventory reconciliation (sql_store_inventory.cpp).
+  Result<std::vector<InventoryChange>> inventory_changes(std::int64_t ci_id,
+                                                         const Page& page) override;
+  Result<std::vector<SoftwareInstall>> hosts_running(const std::string& name,
+                                                     const std::optional<std::string>& version,
+                                                     const Page& page) override;
+
  private:
   explicit SqlStore(std::unique_ptr<sql::Pool> pool) : pool_(std::move(pool)) {}
   std::unique_ptr<sql::Pool> pool_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "controller/cmdb/ci.hpp"
+#include "controller/inventory/reconcile_plan.hpp"
 #include "controller/store/sql/connection.hpp"
 
 namespace relman::controller::store_sql {
@@ -36,5 +37,12 @@ Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord
 // changes nothing adds no version. Empty hostname/os leave those attributes as they are.
 Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
                             const std::string& hostname, const std::string& os);
+
+// Applies an accepted report's plan to the CMDB for the host CI of `agent_id` (which must
+// exist): software CIs installed_on it, hardware CIs part_of it (those that left go to stage
+// in_store), and one inventory_changes row per change naming `report_hash` (sql_store_inventory).
+Result<void> reconcile_inventory(sql::Connection& c, const std::string& agent_id,
+                                 const inventory::ReconcilePlan& plan,
+                                 const std::string& report_hash, std::int64_t now);
 
 }  // namespace relman::controller::store_sql

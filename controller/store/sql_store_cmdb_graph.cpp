@@ -153,13 +153,19 @@ Result<cmdb::ImpactReport> SqlStore::ci_impact(std::int64_t id) {
 
 namespace {
 // A host CI's agent id is its source key after "agent:" (7 characters; SUBSTR counts from 1).
+// Only CIs at either end of a depends_on relationship are mapped to their hosts: the
+// inventory's software CIs (thousands per host, installed_on it) stay out unless one is.
 constexpr const char* kHostOf =
-    "WITH host_of(ci_id, agent) AS ("
+    "WITH dep_ci(ci_id) AS ("
+    " SELECT from_id FROM cmdb_relationships WHERE type = 'depends_on'"
+    " UNION SELECT to_id FROM cmdb_relationships WHERE type = 'depends_on'),"
+    " host_of(ci_id, agent) AS ("
     " SELECT id, SUBSTR(source_key, 7) FROM cmdb_cis WHERE source_key LIKE 'agent:%'"
     " UNION"
     " SELECT r.from_id, SUBSTR(h.source_key, 7) FROM cmdb_relationships r"
     " JOIN cmdb_cis h ON h.id = r.to_id"
-    " WHERE r.type IN ('runs_on', 'installed_on') AND h.source_key LIKE 'agent:%') ";
+    " WHERE r.type IN ('runs_on', 'installed_on') AND h.source_key LIKE 'agent:%'"
+    " AND r.from_id IN (SELECT ci_id FROM dep_ci)) ";
 
 template <class Second, class Read>
 Result<std::vector<std::pair<std::string, Second>>> facts(sql::Connection& c,

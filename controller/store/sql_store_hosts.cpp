@@ -54,8 +54,11 @@ Result<void> SqlStore::record_inventory(const std::string& agent_id, const Inven
                      .bind(6, agent_id)
                      .bind(7, update.base_hash)
                      .run());
-    if (st.changes() == 1)
-      return store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os);
+    if (st.changes() == 1) {
+      RELMAN_CHECK(store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
+      if (!update.plan) return ok();
+      return store_sql::reconcile_inventory(c, agent_id, *update.plan, update.hash, now);
+    }
     RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
     exists.bind(1, agent_id);
     RELMAN_TRY(row, exists.step());

@@ -157,6 +157,15 @@ class Store : public AccessStore, public ReleaseStore {
   // cmdb::HostFacts for the planner, each list sorted; more than kMaxHostFacts rows of a kind
   // is cmdb.too_many_facts.
   virtual Result<cmdb::HostFacts> cmdb_host_facts() = 0;
+
+  // Inventory reconciliation (sql_store_inventory.cpp; reports are reconciled by
+  // record_inventory). What reports changed for a CI: for a host CI everything on that host,
+  // for a software or hardware CI its own entries; newest first. cmdb.ci_not_found.
+  virtual Result<std::vector<InventoryChange>> inventory_changes(std::int64_t ci_id,
+                                                                 const Page& page) = 0;
+  // The hosts that run package `name` (any manager), in `version` when set; ordered by host.
+  virtual Result<std::vector<SoftwareInstall>> hosts_running(
+      const std::string& name, const std::optional<std::string>& version, const Page& page) = 0;
 };
 
 inline Result<ReleaseRecord> Store::create_release(const std::string& title,

@@ -17,6 +17,12 @@ class CliTest : public ::testing::Test {
   }
   std::string p(const std::string& name) { return (tmp / name).string(); }
 
+  CommandResult log_in(ControllerProcess& controller, TestPki& pki) {
+    return relman({"login", "--url", controller.url(), "--ca", pki.ca_cert().string(), "--user",
+                   "admin", "--password-stdin"},
+                  controller.admin_password() + "\n");
+  }
+
   // The output has exactly one line and it starts with "relman: <code>".
   static void expect_one_error_line(const CommandResult& r, const std::string& code) {
     EXPECT_NE(r.exit_code, 0) << r.output;
@@ -70,9 +76,7 @@ TEST_F(CliTest, ReleaseManagerDeploysThroughTheApi) {
   AgentProcess agent(tmp / "agent", pki, "web-01", controller);
   agent.start();
 
-  auto login = relman({"login", "--url", controller.url(), "--ca", pki.ca_cert().string(), "--user",
-                       "admin", "--password-stdin"},
-                      controller.admin_password() + "\n");
+  auto login = log_in(controller, pki);
   ASSERT_EQ(login.exit_code, 0) << login.output;
   EXPECT_NE(login.output.find("logged in"), std::string::npos);
   auto wrong = relman({"login", "--url", controller.url(), "--ca", pki.ca_cert().string(), "--user",
@@ -134,6 +138,44 @@ TEST_F(CliTest, ReleaseManagerDeploysThroughTheApi) {
   expect_one_error_line(relman({"deploy", "--release", "1", "--package", "app", "--version",
                                 "3.2.0", "--host", "web-01"}),
                         "package.revoked");
+}
+
+TEST_F(CliTest, InventoryNowAndStaleHosts) {
+  TestPki pki(tmp / "pki");
+  ControllerProcess controller(tmp / "controller", pki);
+  controller.config_overrides()["host_stale_after_seconds"] = 1;
+  controller.start();
+  AgentProcess agent(tmp / "agent", pki, "web-01", controller);
+  agent.start();
+  auto login = log_in(controller, pki);
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  ASSERT_TRUE(wait_until([&] {
+    return !controller.api("GET", "/api/v1/hosts/web-01").body.value("inventory_hash", "").empty();
+  }));
+
+  auto now = relman({"inventory-now", "web-01"});
+  EXPECT_EQ(now.exit_code, 0) << now.output;
+  EXPECT_NE(now.output.find("asked web-01 for a delta inventory report"), std::string::npos)
+      << now.output;
+  auto full = relman({"hosts", "inventory-now", "web-01", "--full", "--json"});
+  EXPECT_EQ(full.exit_code, 0) << full.output;
+  EXPECT_NE(full.output.find("\"full\""), std::string::npos) << full.output;
+  expect_one_error_line(relman({"inventory-now", "nobody"}), "host.not_found");
+
+  auto fresh = relman({"hosts", "list", "--fresh"});
+  EXPECT_NE(fresh.output.find("web-01"), std::string::npos) << fresh.output;
+  auto by_query = relman({"hosts", "list", "--query", "hostname != \"\""});
+  EXPECT_NE(by_query.output.find("web-01"), std::string::npos) << by_query.output;
+  expect_one_error_line(relman({"hosts", "list", "--query", "any ("}), "query.syntax");
+
+  agent.stop();
+  ASSERT_TRUE(wait_until([&] {
+    return relman({"hosts", "list", "--stale"}).output.find("web-01") != std::string::npos;
+  }));
+  EXPECT_EQ(relman({"hosts", "list", "--fresh"}).output.find("web-01"), std::string::npos);
+  expect_one_error_line(relman({"inventory-now", "web-01"}), "host.offline");
+  auto both = relman({"hosts", "list", "--stale", "--fresh"});
+  EXPECT_EQ(both.exit_code, 2) << both.output;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <optional>
 
@@ -120,6 +122,119 @@ TEST_F(InventoryTest, FullReportThenDeltasThenFullAgainWhenTheBaseIsUnknown) {
   EXPECT_EQ(full.body["requested"], "full");
   EXPECT_TRUE(wait_until([&] { return count(controller.log(), "inventory full report") == 3; }));
   EXPECT_EQ(host()["inventory_hash"], third);  // nothing changed on the host
+}
+
+TEST_F(InventoryTest, ADeltaBecomesASoftwareCiWithItsHistoryInTheCmdb) {
+  auto h = wait_inventory_change("");
+  const std::string first = h["inventory_hash"];
+  auto none = controller.api("GET", "/api/v1/cmdb/software/hosts?package=htop");
+  ASSERT_EQ(none.status, 200) << none.text;
+  EXPECT_TRUE(none.body["items"].empty());
+
+  install_dpkg_package("htop");
+  ASSERT_EQ(controller.api("POST", "/api/v1/hosts/web-01/inventory").status, 202);
+  h = wait_inventory_change(first);
+  const std::string second = h["inventory_hash"];
+  EXPECT_NE(controller.log().find("inventory delta " + first + " -> " + second + " (1 changes)"),
+            std::string::npos);
+
+  // "Which hosts run htop 1.0" is answered from the CMDB.
+  auto running = controller.api("GET", "/api/v1/cmdb/software/hosts?package=htop&version=1.0");
+  ASSERT_EQ(running.status, 200) << running.text;
+  ASSERT_EQ(running.body["items"].size(), 1u) << running.text;
+  const auto& install = running.body["items"][0];
+  EXPECT_EQ(install["agent_id"], "web-01");
+  EXPECT_EQ(install["manager"], "dpkg");
+  EXPECT_TRUE(controller.api("GET", "/api/v1/cmdb/software/hosts?package=htop&version=2.0")
+                  .body["items"]
+                  .empty());
+
+  // The software CI, its CMDB history (made by the second report) and its inventory history:
+  // installed by exactly that delta.
+  const std::string ci = std::to_string(install["software_ci"].get<std::int64_t>());
+  auto sw = controller.api("GET", "/api/v1/cmdb/cis/" + ci);
+  EXPECT_EQ(sw.body["class"], "software") << sw.text;
+  EXPECT_EQ(sw.body["attributes"]["version"], "1.0");
+  auto versions = controller.api("GET", "/api/v1/cmdb/cis/" + ci + "/history");
+  ASSERT_EQ(versions.body["items"].size(), 1u) << versions.text;
+  EXPECT_EQ(versions.body["items"][0]["changed_by"], "inventory:" + second);
+  auto changes = controller.api("GET", "/api/v1/cmdb/cis/" + ci + "/inventory-changes");
+  ASSERT_EQ(changes.status, 200) << changes.text;
+  ASSERT_EQ(changes.body["items"].size(), 1u) << changes.text;
+  EXPECT_EQ(changes.body["items"][0]["action"], "software.installed");
+  EXPECT_EQ(changes.body["items"][0]["report"], second);
+  EXPECT_EQ(changes.body["items"][0]["detail"]["package"], "htop");
+
+  // The host's history: the first report's baseline, then the install.
+  const std::string host_ci = std::to_string(install["host_ci"].get<std::int64_t>());
+  auto on_host = controller.api("GET", "/api/v1/cmdb/cis/" + host_ci + "/inventory-changes");
+  ASSERT_FALSE(on_host.body["items"].empty()) << on_host.text;
+  EXPECT_EQ(on_host.body["items"][0]["action"], "software.installed");
+  bool baseline = false;
+  for (const auto& c : on_host.body["items"]) {
+    if (c["action"] == "inventory.baseline") baseline = c["report"] == first;
+  }
+  EXPECT_TRUE(baseline) << on_host.text;
+
+  // Hosts by any inventory fact, in the planner's query language.
+  auto by_fact = [&](const std::string& q) {
+    std::string encoded;
+    for (unsigned char c : q) {
+      if (std::isalnum(c)) {
+        encoded += static_cast<char>(c);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", c);
+        encoded += buf;
+      }
+    }
+    return controller.api("GET", "/api/v1/hosts?q=" + encoded);
+  };
+  auto found = by_fact(R"(any software.dpkg.packages (name == "htop" and version == "1.0"))");
+  ASSERT_EQ(found.status, 200) << found.text;
+  ASSERT_EQ(found.body["items"].size(), 1u) << found.text;
+  EXPECT_EQ(found.body["items"][0]["agent_id"], "web-01");
+  EXPECT_TRUE(by_fact(R"(any software.dpkg.packages (name == "nope"))").body["items"].empty());
+  auto bad_query = by_fact("any (");
+  EXPECT_EQ(bad_query.status, 400) << bad_query.text;
+  EXPECT_EQ(bad_query.body["error"]["code"], "query.syntax");
+
+  // Refusals.
+  auto no_name = controller.api("GET", "/api/v1/cmdb/software/hosts?version=1.0");
+  EXPECT_EQ(no_name.status, 400);
+  EXPECT_EQ(no_name.body["error"]["code"], "request.invalid_query");
+  auto empty = controller.api("GET", "/api/v1/cmdb/software/hosts?package=htop&version=");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_EQ(empty.body["error"]["context"], "version");
+  EXPECT_EQ(controller.api("GET", "/api/v1/cmdb/cis/999999/inventory-changes").status, 404);
+  EXPECT_EQ(controller.api("GET", "/api/v1/cmdb/cis/x/inventory-changes").status, 400);
+}
+
+TEST_F(InventoryTest, ABlacklistedPackageAppearingOnAHostIsAnAuditedAlert) {
+  controller.stop();
+  controller.config_overrides()["software_blacklist"] = nlohmann::json::array({"htop"});
+  controller.start();  // same port: the agent reconnects
+  auto first = wait_inventory_change("")["inventory_hash"].get<std::string>();
+  auto alerts = [&] {
+    return controller.api("GET", "/api/v1/audit?action=inventory.blacklisted_software")
+        .body["items"];
+  };
+  EXPECT_TRUE(alerts().empty());
+
+  install_dpkg_package("htop");
+  ASSERT_EQ(controller.api("POST", "/api/v1/hosts/web-01/inventory").status, 202);
+  auto second = wait_inventory_change(first)["inventory_hash"].get<std::string>();
+  auto found = alerts();
+  ASSERT_EQ(found.size(), 1u) << found.dump();
+  EXPECT_EQ(found[0]["object_id"], "web-01");
+  EXPECT_EQ(found[0]["actor"], "inventory:" + second);
+  EXPECT_NE(found[0].dump().find("htop"), std::string::npos) << found[0].dump();
+
+  // Still there in the next report: not a new alert.
+  install_dpkg_package("tree");
+  ASSERT_EQ(controller.api("POST", "/api/v1/hosts/web-01/inventory").status, 202);
+  wait_inventory_change(second);
+  EXPECT_EQ(alerts().size(), 1u);
 }
 
 TEST_F(InventoryTest, InventoryNowRefusesUnknownAndOfflineHostsAndBadBodies) {

@@ -12,6 +12,7 @@
 #include "controller/store/migrations/0007_execution_notes.hpp"
 #include "controller/store/migrations/0010_installer_progress.hpp"
 #include "controller/store/migrations/0020_inventory_hash.hpp"
+#include "controller/store/migrations/0021_inventory_reconcile.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
 #include "controller/store/sql/migrate.hpp"
 
@@ -26,6 +27,7 @@ inline const std::vector<sql::Migration> kAll = {
     k0007ExecutionNotes,
     k0010InstallerProgress,
     k0020InventoryHash,
+    k0021InventoryReconcile,
     k0040Cmdb,
 };
 

@@ -69,6 +69,23 @@ TEST(ControllerConfig, AttachmentLimitIsBounded) {
   }
 }
 
+TEST(ControllerConfig, SoftwareBlacklistHoldsPackageNames) {
+  TempDir tmp;
+  auto with = [&](const std::string& list) {
+    write_file(tmp / "c.json",
+               std::string(kMinimal).replace(1, 0, "\"software_blacklist\": " + list + ","));
+    return load_controller_config(tmp / "c.json");
+  };
+  auto c = with(R"(["telnetd", "rsh-server"])");
+  ASSERT_TRUE(c) << c.error().describe();
+  EXPECT_EQ(c->software_blacklist, (std::vector<std::string>{"telnetd", "rsh-server"}));
+  for (const char* bad : {R"([""])", R"([1])", R"("telnetd")"}) {
+    auto r = with(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().context, "software_blacklist") << bad;
+  }
+}
+
 std::string with_database(const std::string& section) {
   return std::string(kMinimal).replace(1, 0, "\"database\": " + section + ",");
 }

@@ -1,0 +1,472 @@
+// SqlStore: reconciliation of accepted inventory reports into the CMDB (see
+// controller/inventory/reconcile_plan.hpp), and the inventory history it keeps. Runs inside the
+// transaction that stores the report. Bulk writes are batched (sql_batch.hpp); the software CI
+// lookups are batched on PostgreSQL (round trips) and single prepared probes on SQLite
+// (docs/benchmarks.md).
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/store/sql_batch.hpp"
+#include "controller/store/sql_store.hpp"
+#include "controller/store/sql_store_cmdb.hpp"
+#include "controller/store/sql_store_internal.hpp"
+
+namespace relman::controller {
+using inventory::SoftwarePackage;
+using nlohmann::json;
+
+namespace store_sql {
+namespace {
+
+struct Installed {
+  std::int64_t ci_id = 0;
+  SoftwarePackage package;
+};
+
+struct ChangeRow {
+  std::int64_t ci_id = 0;
+  std::string action;
+  json detail;
+};
+
+std::string key_of(const SoftwarePackage& p) {
+  return p.name + '\0' + p.version + '\0' + p.architecture + '\0' + p.manager;
+}
+
+std::string slot_of(const SoftwarePackage& p) {  // the package whatever its version
+  return p.manager + '\0' + p.name + '\0' + p.architecture;
+}
+
+json describe(const SoftwarePackage& p) {
+  return json{{"manager", p.manager},
+              {"package", p.name},
+              {"architecture", p.architecture},
+              {"version", p.version}};
+}
+
+class Reconciler {
+ public:
+  Reconciler(sql::Connection& c, std::int64_t host, std::string agent_id, std::string report,
+             const std::vector<std::string>& blacklist, std::int64_t now)
+      : c_(c),
+        host_(host),
+        agent_id_(std::move(agent_id)),
+        report_(std::move(report)),
+        actor_("inventory:" + report_),
+        blacklist_(blacklist),
+        now_(now) {}
+
+  Result<void> software_full(const std::vector<SoftwarePackage>& wanted);
+  Result<void> software_delta(const std::vector<SoftwarePackage>& added,
+                              const std::vector<inventory::SoftwareGone>& gone);
+  Result<void> hardware(const std::string& agent_id,
+                        const std::vector<inventory::HardwareItem>& items);
+  Result<void> finish(const std::string& agent_id);
+
+ private:
+  Result<std::vector<std::int64_t>> software_ids(const std::vector<SoftwarePackage>& pkgs);
+  Result<std::vector<Installed>> installed();
+  Result<void> link(const std::vector<std::int64_t>& ids, const std::string& type);
+  Result<void> unlink(const std::vector<std::int64_t>& ids, const std::string& type);
+  void record_software(const std::vector<Installed>& removed, const std::vector<Installed>& added);
+  Result<void> alert_blacklisted(const std::vector<Installed>& added);
+
+  sql::Connection& c_;
+  std::int64_t host_;
+  std::string agent_id_;
+  std::string report_;
+  std::string actor_;
+  const std::vector<std::string>& blacklist_;
+  std::int64_t now_;
+  std::vector<ChangeRow> changes_;
+  std::int64_t software_count_ = -1;  // set by a baseline: the host's first software list
+};
+
+// The software CI of each package, created on first sight (with its CMDB version 1, which
+// names the report that brought it).
+Result<std::vector<std::int64_t>> Reconciler::software_ids(
+    const std::vector<SoftwarePackage>& pkgs) {
+  std::unordered_map<std::string, std::int64_t> found;
+  found.reserve(pkgs.size());
+  if (c_.dialect() == sql::Dialect::sqlite) {
+    // In-process: one prepared index lookup per package beats parsing a 400-parameter
+    // statement (batches pay off where each statement is a network round trip).
+    RELMAN_TRY(one, c_.prepare("SELECT ci_id FROM inventory_software WHERE name = ? AND "
+                               "version = ? AND architecture = ? AND manager = ?"));
+    for (const auto& p : pkgs) {
+      one.reset();
+      one.bind(1, p.name).bind(2, p.version).bind(3, p.architecture).bind(4, p.manager);
+      RELMAN_TRY(row, one.step());
+      if (row) found[key_of(p)] = one.int64(0);
+    }
+  } else {
+    RELMAN_CHECK(run_batched<SoftwarePackage>(
+        c_,
+        "SELECT ci_id, name, version, architecture, manager FROM inventory_software WHERE "
+        "(name, version, architecture, manager) IN (VALUES ",
+        "(?, ?, ?, ?)", ")", pkgs,
+        [](sql::Statement& st, int i, const SoftwarePackage& p) {
+          st.bind(i, p.name)
+              .bind(i + 1, p.version)
+              .bind(i + 2, p.architecture)
+              .bind(i + 3, p.manager);
+          return i + 4;
+        },
+        [&](const sql::Statement& st) {
+          found[key_of({st.text(4), st.text(1), st.text(3), st.text(2)})] = st.int64(0);
+        }));
+  }
+  std::vector<std::int64_t> ids;
+  ids.reserve(pkgs.size());
+  for (const auto& p : pkgs) {
+    auto key = key_of(p);
+    auto it = found.find(key);
+    if (it == found.end()) {
+      cmdb::CiState s;
+      s.name = p.name + " " + p.version + (p.architecture.empty() ? "" : " " + p.architecture);
+      s.attributes = json{{"package", p.name},
+                          {"version", p.version},
+                          {"architecture", p.architecture},
+                          {"manager", p.manager}};
+      s.stage = "production";
+      RELMAN_TRY(ci, insert_ci(c_, "software", s,
+                               "software:" + p.manager + ":" + p.name + ":" + p.architecture + ":" +
+                                   p.version,
+                               "inventory", actor_));
+      RELMAN_TRY(st, c_.prepare("INSERT INTO inventory_software(ci_id, manager, name, version, "
+                                "architecture) VALUES(?, ?, ?, ?, ?)"));
+      RELMAN_CHECK(st.bind(1, ci.id)
+                       .bind(2, p.manager)
+                       .bind(3, p.name)
+                       .bind(4, p.version)
+                       .bind(5, p.architecture)
+                       .run());
+      it = found.emplace(key, ci.id).first;
+    }
+    ids.push_back(it->second);
+  }
+  return ids;
+}
+
+// The inventory's software CIs installed_on this host now (not CIs that people related).
+Result<std::vector<Installed>> Reconciler::installed() {
+  RELMAN_TRY(st, c_.prepare("SELECT s.ci_id, s.manager, s.name, s.architecture, s.version FROM "
+                            "cmdb_relationships r JOIN inventory_software s ON s.ci_id = "
+                            "r.from_id WHERE r.to_id = ? AND r.type = 'installed_on'"));
+  st.bind(1, host_);
+  return collect<Installed>(st, [](const sql::Statement& r) {
+    return Installed{r.int64(0), SoftwarePackage{r.text(1), r.text(2), r.text(3), r.text(4)}};
+  });
+}
+
+Result<void> Reconciler::link(const std::vector<std::int64_t>& ids, const std::string& type) {
+  return run_batched<std::int64_t>(
+      c_, "INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, created_at) VALUES ",
+      "(?, ?, ?, ?, ?)", " ON CONFLICT(from_id, type, to_id) DO NOTHING", ids,
+      [&](sql::Statement& st, int i, const std::int64_t& id) {
+        st.bind(i, id).bind(i + 1, type).bind(i + 2, host_).bind(i + 3, actor_).bind(i + 4, now_);
+        return i + 5;
+      });
+}
+
+Result<void> Reconciler::unlink(const std::vector<std::int64_t>& ids, const std::string& type) {
+  RELMAN_TRY(st, c_.prepare("DELETE FROM cmdb_relationships WHERE to_id = ? AND type = ? AND "
+                            "from_id = ?"));
+  for (auto id : ids) {
+    st.reset();
+    RELMAN_CHECK(st.bind(1, host_).bind(2, type).bind(3, id).run());
+  }
+  return {};
+}
+
+// One history row per package: installed, removed, or changed (one version for another).
+void Reconciler::record_software(const std::vector<Installed>& removed,
+                                 const std::vector<Installed>& added) {
+  std::map<std::string, const Installed*> gone;
+  for (const auto& r : removed) gone[slot_of(r.package)] = &r;
+  for (const auto& a : added) {
+    auto it = gone.find(slot_of(a.package));
+    json detail = describe(a.package);
+    if (it != gone.end()) {
+      detail["from_version"] = it->second->package.version;
+      detail["from_ci"] = it->second->ci_id;
+      changes_.push_back({a.ci_id, "software.changed", std::move(detail)});
+      gone.erase(it);
+    } else {
+      changes_.push_back({a.ci_id, "software.installed", std::move(detail)});
+    }
+  }
+  for (const auto& [slot, r] : gone) {
+    changes_.push_back({r->ci_id, "software.removed", describe(r->package)});
+  }
+}
+
+// A blacklisted package new on the host is an alert: an audit entry, so it reaches the event
+// stream and webhooks.
+Result<void> Reconciler::alert_blacklisted(const std::vector<Installed>& added) {
+  if (blacklist_.empty()) return {};
+  for (const auto& a : added) {
+    if (std::find(blacklist_.begin(), blacklist_.end(), a.package.name) == blacklist_.end()) {
+      continue;
+    }
+    json detail = describe(a.package);
+    detail["report"] = report_;
+    detail["software_ci"] = a.ci_id;
+    detail["host_ci"] = host_;
+    RELMAN_CHECK(append_audit(c_, actor_, "inventory.blacklisted_software", "host", agent_id_,
+                              detail.dump()));
+  }
+  return {};
+}
+
+Result<void> Reconciler::software_full(const std::vector<SoftwarePackage>& wanted) {
+  RELMAN_TRY(ids, software_ids(wanted));
+  RELMAN_TRY(now_installed, installed());
+  std::set<std::int64_t> have;
+  for (const auto& i : now_installed) have.insert(i.ci_id);
+  std::set<std::int64_t> want(ids.begin(), ids.end());
+  std::vector<std::int64_t> to_link;
+  std::vector<Installed> added;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (have.contains(ids[i])) continue;
+    if (std::find(to_link.begin(), to_link.end(), ids[i]) != to_link.end()) continue;
+    to_link.push_back(ids[i]);
+    added.push_back({ids[i], wanted[i]});
+  }
+  std::vector<std::int64_t> to_unlink;
+  std::vector<Installed> removed;
+  for (const auto& i : now_installed) {
+    if (want.contains(i.ci_id)) continue;
+    to_unlink.push_back(i.ci_id);
+    removed.push_back(i);
+  }
+  RELMAN_CHECK(unlink(to_unlink, "installed_on"));
+  RELMAN_CHECK(link(to_link, "installed_on"));
+  RELMAN_CHECK(alert_blacklisted(added));
+  if (now_installed.empty()) {
+    software_count_ = static_cast<std::int64_t>(to_link.size());  // the baseline: one row
+  } else {
+    record_software(removed, added);
+  }
+  return {};
+}
+
+Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& added_packages,
+                                        const std::vector<inventory::SoftwareGone>& gone) {
+  std::vector<Installed> removed;
+  if (!gone.empty()) {
+    // Index path: inventory_software(name, ...) then the relationship's unique index.
+    RELMAN_TRY(st, c_.prepare("SELECT s.ci_id, s.version FROM inventory_software s CROSS JOIN "
+                              "cmdb_relationships r WHERE s.name = ? AND s.manager = ? AND "
+                              "s.architecture = ? AND r.from_id = s.ci_id AND "
+                              "r.type = 'installed_on' AND r.to_id = ?"));
+    for (const auto& g : gone) {
+      st.reset();
+      st.bind(1, g.name).bind(2, g.manager).bind(3, g.architecture).bind(4, host_);
+      for (;;) {
+        RELMAN_TRY(row, st.step());
+        if (!row) break;
+        auto version = st.text(1);
+        if (!g.version.empty() && version != g.version) continue;
+        if (!g.keep_version.empty() && version == g.keep_version) continue;
+        removed.push_back({st.int64(0), {g.manager, g.name, g.architecture, version}});
+      }
+    }
+  }
+  std::vector<std::int64_t> to_unlink;
+  for (const auto& r : removed) to_unlink.push_back(r.ci_id);
+  RELMAN_CHECK(unlink(to_unlink, "installed_on"));
+
+  RELMAN_TRY(ids, software_ids(added_packages));
+  std::set<std::int64_t> have;
+  RELMAN_CHECK(run_batched<std::int64_t>(
+      c_,
+      "SELECT from_id FROM cmdb_relationships WHERE to_id = ? AND type = 'installed_on' AND "
+      "from_id IN (",
+      "?", ")", ids,
+      [&](sql::Statement& s, int i, const std::int64_t& id) {
+        if (i == 1) {  // the host comes first
+          s.bind(1, host_);
+          i = 2;
+        }
+        s.bind(i, id);
+        return i + 1;
+      },
+      [&](const sql::Statement& s) { have.insert(s.int64(0)); }));
+  std::vector<std::int64_t> to_link;
+  std::vector<Installed> added;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (have.contains(ids[i])) continue;
+    have.insert(ids[i]);
+    to_link.push_back(ids[i]);
+    added.push_back({ids[i], added_packages[i]});
+  }
+  RELMAN_CHECK(link(to_link, "installed_on"));
+  RELMAN_CHECK(alert_blacklisted(added));
+  record_software(removed, added);
+  return {};
+}
+
+Result<void> Reconciler::hardware(const std::string& agent_id,
+                                  const std::vector<inventory::HardwareItem>& items) {
+  // The inventory's hardware CIs part_of this host now.
+  RELMAN_TRY(cur, c_.prepare("SELECT c.id, c.source_key FROM cmdb_relationships r JOIN "
+                             "cmdb_cis c ON c.id = r.from_id WHERE r.to_id = ? AND "
+                             "r.type = 'part_of' AND c.class = 'hardware' AND "
+                             "c.source_key IS NOT NULL"));
+  cur.bind(1, host_);
+  std::map<std::string, std::int64_t> attached;
+  for (;;) {
+    RELMAN_TRY(row, cur.step());
+    if (!row) break;
+    attached[cur.text(1)] = cur.int64(0);
+  }
+  std::set<std::string> seen;
+  for (const auto& item : items) {
+    if (!seen.insert(item.key).second) continue;  // the same serial or MAC twice: once
+    RELMAN_TRY(ci, load_ci_by_source(c_, item.key));
+    std::int64_t id = 0;
+    if (!ci) {
+      cmdb::CiState s;
+      s.name = item.name;
+      s.attributes = item.attributes;
+      s.stage = "production";
+      RELMAN_TRY(made, insert_ci(c_, "hardware", s, item.key, "inventory", actor_));
+      id = made.id;
+    } else {
+      id = ci->id;
+      cmdb::CiState next = ci->state;
+      next.name = item.name;
+      next.attributes = cmdb::merge_attributes(ci->state.attributes, item.attributes);
+      if (next.stage == "in_store") next.stage = "production";  // back in service
+      if (!(next == ci->state)) {
+        RELMAN_CHECK(write_ci_version(c_, *ci, next, "inventory", 0, actor_));
+        if (attached.contains(item.key)) {
+          changes_.push_back({id, "hardware.changed",
+                              json{{"before", ci->state.attributes}, {"after", next.attributes}}});
+        }
+      }
+    }
+    if (attached.erase(item.key) == 0) {
+      // New here, or moved from another host: it is part of this one only.
+      RELMAN_TRY(away, c_.prepare("DELETE FROM cmdb_relationships WHERE from_id = ? AND "
+                                  "type = 'part_of' AND to_id <> ?"));
+      RELMAN_CHECK(away.bind(1, id).bind(2, host_).run());
+      RELMAN_CHECK(link({id}, "part_of"));
+      changes_.push_back({id, "hardware.added", json{{"key", item.key}, {"name", item.name}}});
+    }
+  }
+  // What left the host goes to the definitive hardware store, not away.
+  for (const auto& [key, id] : attached) {
+    RELMAN_TRY(ci, require_ci(c_, id));
+    if (ci.state.stage == "production") {
+      cmdb::CiState next = ci.state;
+      next.stage = "in_store";
+      RELMAN_CHECK(write_ci_version(c_, ci, next, "inventory", 0, actor_));
+    }
+    RELMAN_CHECK(unlink({id}, "part_of"));
+    changes_.push_back({id, "hardware.removed",
+                        json{{"key", key}, {"name", ci.state.name}, {"agent_id", agent_id}}});
+  }
+  return {};
+}
+
+Result<void> Reconciler::finish(const std::string& agent_id) {
+  if (software_count_ >= 0) {
+    changes_.push_back({host_, "inventory.baseline", json{{"software", software_count_}}});
+  }
+  if (changes_.empty()) return {};
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& ch : changes_) ++counts[ch.action];
+  RELMAN_CHECK(run_batched<ChangeRow>(
+      c_,
+      "INSERT INTO inventory_changes(host_ci_id, ci_id, action, detail_json, report_hash, at) "
+      "VALUES ",
+      "(?, ?, ?, ?, ?, ?)", "", changes_, [&](sql::Statement& st, int i, const ChangeRow& ch) {
+        st.bind(i, host_)
+            .bind(i + 1, ch.ci_id)
+            .bind(i + 2, ch.action)
+            .bind(i + 3, ch.detail.dump())
+            .bind(i + 4, report_)
+            .bind(i + 5, now_);
+        return i + 6;
+      }));
+  json detail{{"report", report_}, {"host_ci", host_}, {"changes", counts}};
+  return append_audit(c_, actor_, "inventory.reconcile", "host", agent_id, detail.dump());
+}
+
+}  // namespace
+
+Result<void> reconcile_inventory(sql::Connection& c, const std::string& agent_id,
+                                 const inventory::ReconcilePlan& plan,
+                                 const std::string& report_hash, std::int64_t now) {
+  RELMAN_TRY(host, load_ci_by_source(c, "agent:" + agent_id));
+  if (!host) return fail("store.corrupt", "the host CI of this agent is missing", agent_id);
+  Reconciler r(c, host->id, agent_id, report_hash, plan.blacklist, now);
+  if (plan.software_full) {
+    RELMAN_CHECK(r.software_full(plan.software));
+  } else if (!plan.software.empty() || !plan.software_gone.empty()) {
+    RELMAN_CHECK(r.software_delta(plan.software, plan.software_gone));
+  }
+  if (plan.hardware) RELMAN_CHECK(r.hardware(agent_id, plan.hardware_items));
+  return r.finish(agent_id);
+}
+
+}  // namespace store_sql
+
+Result<std::vector<InventoryChange>> SqlStore::inventory_changes(std::int64_t ci_id,
+                                                                 const Page& page) {
+  return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::vector<InventoryChange>> {
+    RELMAN_CHECK(store_sql::require_ci(c, ci_id));
+    RELMAN_TRY(st, c.prepare("SELECT id, host_ci_id, ci_id, action, detail_json, report_hash, at "
+                             "FROM inventory_changes WHERE host_ci_id = ?1 OR ci_id = ?1 "
+                             "ORDER BY id DESC LIMIT ?2 OFFSET ?3"));
+    st.bind(1, ci_id).bind(2, store_sql::clamp_limit(page.limit)).bind(3, page.offset);
+    return store_sql::collect<InventoryChange>(st, [](const sql::Statement& r) {
+      return InventoryChange{r.int64(0), r.int64(1), r.int64(2), r.text(3),
+                             r.text(4),  r.text(5),  r.int64(6)};
+    });
+  });
+}
+
+Result<std::vector<SoftwareInstall>> SqlStore::hosts_running(
+    const std::string& name, const std::optional<std::string>& version, const Page& page) {
+  return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::vector<SoftwareInstall>> {
+    // inventory_software's unique index leads with (name, version); each software CI's hosts
+    // come from the relationships' (from_id, type, to_id) index.
+    RELMAN_TRY(st, c.prepare("SELECT h.id, h.name, COALESCE(h.source_key, ''), s.ci_id, "
+                             "s.manager, s.name, s.version, s.architecture, r.created_at "
+                             "FROM inventory_software s "
+                             "JOIN cmdb_relationships r ON r.from_id = s.ci_id AND "
+                             "r.type = 'installed_on' JOIN cmdb_cis h ON h.id = r.to_id "
+                             "WHERE s.name = ?1 AND (CAST(?2 AS TEXT) IS NULL OR s.version = ?2) "
+                             "ORDER BY h.id, s.ci_id LIMIT ?3 OFFSET ?4"));
+    st.bind(1, name);
+    if (version) {
+      st.bind(2, *version);
+    } else {
+      st.bind_null(2);
+    }
+    st.bind(3, store_sql::clamp_limit(page.limit)).bind(4, page.offset);
+    return store_sql::collect<SoftwareInstall>(st, [](const sql::Statement& r) {
+      SoftwareInstall i;
+      i.host_ci_id = r.int64(0);
+      i.host_name = r.text(1);
+      auto key = r.text(2);
+      if (key.starts_with("agent:")) i.agent_id = key.substr(6);
+      i.software_ci_id = r.int64(3);
+      i.manager = r.text(4);
+      i.name = r.text(5);
+      i.version = r.text(6);
+      i.architecture = r.text(7);
+      i.since = r.int64(8);
+      return i;
+    });
+  });
+}
+
+}  // namespace relman::controller

@@ -1,0 +1,248 @@
+// Scale benchmark for inventory intake and reconciliation into the CMDB (docs/benchmarks.md):
+// N hosts each send a generated full report (P dpkg packages drawn from a shared pool, plus
+// cpu, memory, two disks and a NIC), then one delta each (one package upgraded, one installed,
+// one removed). Every report goes through the controller's real path (accept_inventory_report /
+// accept_inventory_delta: hash check, delta application, store, reconciliation) into SQLite, or
+// with --postgresql into a fresh database on the server at RELMAN_TEST_PG_URL (the tests' server,
+// tests/support/test_database.hpp). Only those calls are timed; generating the reports is not.
+// ctest runs it only tiny (bench_inventory_smoke: it must still work); the real run is by hand.
+// Exit 77: --postgresql without a server (ctest reports a skip).
+//
+//   bench_inventory [--hosts N] [--packages P] [--pool K] [--db FILE | --postgresql]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "controller/inventory/inventory_intake.hpp"
+#include "controller/store/sql/pg_connection.hpp"
+#include "controller/store/sql_store.hpp"
+#include "protocol/inventory_delta.hpp"
+#include "protocol/messages.hpp"
+#include "tests/support/test_database.hpp"
+
+namespace {
+using nlohmann::json;
+using relman::protocol::InventoryReport;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  int hosts = 10'000;
+  int packages = 1'500;
+  int pool = 4'000;  // distinct package names across the fleet
+  std::string db = "/tmp/relman-bench-inventory.db";
+  bool postgresql = false;
+};
+
+constexpr int kSkip = 77;
+
+json package(int name, int version) {
+  return json{{"name", "pkg-" + std::to_string(name)},
+              {"version", "1." + std::to_string(version) + "-" + std::to_string(name % 7)},
+              {"architecture", name % 5 == 0 ? "all" : "amd64"},
+              {"installed_size_kib", 100 + name % 900}};
+}
+
+// Host h's report; `step` 1 is the state after its delta.
+InventoryReport report_of(const Options& o, int h, int step) {
+  std::mt19937 rng(static_cast<unsigned>(h) * 7919u + 17u);
+  std::uniform_int_distribution<int> pick(0, o.pool - 1);
+  std::vector<bool> taken(static_cast<std::size_t>(o.pool));
+  json packages = json::array();
+  while (static_cast<int>(packages.size()) < o.packages) {
+    int n = pick(rng);
+    if (taken[static_cast<std::size_t>(n)]) continue;
+    taken[static_cast<std::size_t>(n)] = true;
+    packages.push_back(package(n, (n + h) % 3));  // three versions of each package in the fleet
+  }
+  if (step == 1) {
+    packages[0] = package(std::stoi(packages[0]["name"].get<std::string>().substr(4)), 9);
+    packages.erase(packages.begin() + 1);
+    for (int n = 0; n < o.pool; ++n) {
+      if (!taken[static_cast<std::size_t>(n)]) {
+        packages.push_back(package(n, 0));
+        break;
+      }
+    }
+  }
+  InventoryReport r;
+  r.hostname = "host-" + std::to_string(h);
+  r.os_id = "debian";
+  r.os_version = "12";
+  r.kernel = "6.1.0";
+  r.architecture = "x86_64";
+  r.cpu_model = "Xeon";
+  r.cpu_count = 4;
+  r.memory_mb = 8192;
+  auto disk = [&](const char* name, int i) {
+    return json{{"name", name},
+                {"model", "SSD"},
+                {"serial", "SN" + std::to_string(h) + "-" + std::to_string(i)},
+                {"size_bytes", 1 << 30},
+                {"rotational", false}};
+  };
+  char mac[32];
+  std::snprintf(mac, sizeof mac, "52:54:00:%02x:%02x:%02x", (h >> 16) & 255, (h >> 8) & 255,
+                h & 255);
+  r.facts = json{
+      {"cpu", {{"model", "Xeon"}, {"threads", 4}, {"cores", 2}, {"sockets", 1}}},
+      {"memory", {{"total_mib", 8192}}},
+      {"disks", {{"disks", json::array({disk("sda", 0), disk("sdb", 1)})}}},
+      {"network",
+       {{"interfaces", json::array({{{"name", "eth0"}, {"mac", mac}, {"speed_mbps", 1000}}})}}},
+      {"software", {{"dpkg", {{"packages", std::move(packages)}, {"truncated", false}}}}}};
+  r.hash = relman::protocol::inventory_hash(relman::protocol::inventory_document(r)).value();
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+void print_phase(const char* name, const std::vector<double>& ms, double total_s) {
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  auto pct = [&](double p) {
+    return sorted.empty() ? 0 : sorted[static_cast<std::size_t>(p * (sorted.size() - 1))];
+  };
+  std::printf("%-13s %6zu reports  total %8.2f s  median %7.3f ms  p90 %7.3f ms  p99 %7.3f ms\n",
+              name, ms.size(), total_s, median(ms), pct(0.9), pct(0.99));
+}
+
+int fail_with(const relman::Error& e) {
+  std::fprintf(stderr, "bench_inventory: %s\n", e.describe().c_str());
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // one info line per report would be timed too
+  Options o;
+  for (int i = 1; i < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--postgresql") {
+      o.postgresql = true;
+      --i;
+    } else if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_inventory: %s needs a value\n", a.c_str());
+      return 2;
+    } else if (a == "--hosts")
+      o.hosts = std::atoi(argv[i + 1]);
+    else if (a == "--packages")
+      o.packages = std::atoi(argv[i + 1]);
+    else if (a == "--pool")
+      o.pool = std::atoi(argv[i + 1]);
+    else if (a == "--db")
+      o.db = argv[i + 1];
+    else {
+      std::fprintf(stderr,
+                   "usage: bench_inventory [--hosts N] [--packages P] [--pool K] "
+                   "[--db F | --postgresql]\n");
+      return 2;
+    }
+  }
+  if (o.hosts < 1 || o.packages < 2 || o.packages >= o.pool) {
+    std::fprintf(stderr,
+                 "bench_inventory: needs --hosts >= 1, --packages >= 2, --pool > --packages\n");
+    return 2;
+  }
+  std::optional<relman::test::PgTestDatabase> pg;
+  relman::Result<std::unique_ptr<relman::controller::SqlStore>> opened =
+      relman::fail("bench.no_store", "no store");
+  if (o.postgresql) {
+    if (auto why = relman::test::postgres_missing(); !why.empty()) {
+      std::fprintf(stderr, "bench_inventory: %s\n", why.c_str());
+      return relman::test::postgres_required() ? 1 : kSkip;
+    }
+    pg.emplace();
+    opened = relman::controller::SqlStore::open_postgresql(
+        relman::controller::sql::PgTarget{pg->url(), relman::test::postgres_password()}, 4);
+  } else {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(o.db + suffix);
+    opened = relman::controller::SqlStore::open_sqlite(o.db);
+  }
+  if (!opened) return fail_with(opened.error());
+  auto& store = **opened;
+  std::printf(
+      "hosts %d, packages per host %d, package pool %d, %s\n", o.hosts, o.packages, o.pool,
+      o.postgresql ? ("PostgreSQL database " + pg->name()).c_str() : ("SQLite " + o.db).c_str());
+
+  for (int h = 0; h < o.hosts; ++h) {
+    auto r = store.host_connected("agent-" + std::to_string(h), 1000);
+    if (!r) return fail_with(r.error());
+  }
+
+  std::vector<double> full_ms, delta_ms;
+  double full_total = 0, delta_total = 0;
+  for (int h = 0; h < o.hosts; ++h) {
+    auto report = report_of(o, h, 0);
+    const std::string agent = "agent-" + std::to_string(h);
+    auto t0 = Clock::now();
+    auto ack = relman::controller::accept_inventory_report(store, agent, report, 2000);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (!ack) return fail_with(ack.error());
+    full_ms.push_back(ms);
+    full_total += ms / 1000;
+  }
+  print_phase("full reports", full_ms, full_total);
+
+  for (int h = 0; h < o.hosts; ++h) {
+    auto before = relman::protocol::inventory_document(report_of(o, h, 0));
+    auto next = report_of(o, h, 1);
+    auto after = relman::protocol::inventory_document(next);
+    relman::protocol::InventoryDelta delta{relman::protocol::inventory_hash(before).value(),
+                                           next.hash,
+                                           relman::protocol::diff_inventory(before, after)};
+    const std::string agent = "agent-" + std::to_string(h);
+    auto t0 = Clock::now();
+    auto ack = relman::controller::accept_inventory_delta(store, agent, delta, 3000);
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (!ack) return fail_with(ack.error());
+    if (!std::holds_alternative<relman::protocol::InventoryAck>(*ack)) {
+      std::fprintf(stderr, "bench_inventory: host %d's delta was not applied\n", h);
+      return 1;
+    }
+    delta_ms.push_back(ms);
+    delta_total += ms / 1000;
+  }
+  print_phase("deltas", delta_ms, delta_total);
+
+  // The reconciled CMDB agrees with the reports: host 0 runs its changed package's new version
+  // (and only that one), which the delta step gave it.
+  auto last = report_of(o, 0, 1);
+  const auto& changed = last.facts["software"]["dpkg"]["packages"][0];
+  auto running = store.hosts_running(changed["name"].get<std::string>(), std::nullopt,
+                                     relman::controller::Page{500, 0});
+  if (!running) return fail_with(running.error());
+  bool host0 = false;
+  for (const auto& r : *running) {
+    if (r.agent_id != "agent-0") continue;
+    if (host0 || r.version != changed["version"]) {
+      std::fprintf(stderr, "bench_inventory: agent-0 runs %s %s in the CMDB, not only %s\n",
+                   r.name.c_str(), r.version.c_str(), changed["version"].dump().c_str());
+      return 1;
+    }
+    host0 = true;
+  }
+  if (!host0) {
+    std::fprintf(stderr, "bench_inventory: the CMDB does not show agent-0's changed package\n");
+    return 1;
+  }
+  std::printf("hosts running %s (first page): %zu", changed["name"].get<std::string>().c_str(),
+              running->size());
+  if (!o.postgresql) {
+    std::printf("; database %.0f MB", static_cast<double>(std::filesystem::file_size(o.db)) / 1e6);
+  }
+  std::printf("\n");
+  return 0;
+}

@@ -1,0 +1,330 @@
+// Reconciliation of inventory reports into the CMDB on a real database of each backend:
+// shared software CIs installed_on hosts, hardware CIs part_of them (to in_store when they
+// leave, and back), deltas touching only what they change, and the history of every change.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "controller/store/sql_store.hpp"
+#include "tests/unit/controller/store/backend.hpp"
+
+namespace relman::controller {
+namespace {
+using nlohmann::json;
+
+json package(const std::string& name, const std::string& version) {
+  return json{
+      {"name", name}, {"version", version}, {"architecture", "amd64"}, {"installed_size_kib", 10}};
+}
+
+json document(const std::string& hostname, json packages, json disks) {
+  json doc{
+      {"hostname", hostname},
+      {"facts",
+       {{"cpu", {{"model", "Xeon"}, {"threads", 4}, {"cores", 2}, {"sockets", 1}}},
+        {"memory", {{"total_mib", 2048}}},
+        {"disks", {{"disks", std::move(disks)}}},
+        {"network",
+         {{"interfaces",
+           json::array({{{"name", "lo"}, {"mac", "00:00:00:00:00:00"}},
+                        {{"name", "eth0"}, {"mac", "52:54:00:00:00:01"}, {"speed_mbps", 1000}}})}}},
+        {"software", {{"dpkg", {{"packages", std::move(packages)}}}}}}}};
+  return doc;
+}
+
+json disk(const std::string& name, const std::string& serial) {
+  return json{{"name", name},
+              {"serial", serial},
+              {"model", "SSD"},
+              {"size_bytes", 1000},
+              {"rotational", false}};
+}
+
+class SqlStoreInventoryTest : public sql::BackendTest {
+ protected:
+  void SetUp() override {
+    sql::BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto s = on_postgres() ? SqlStore::open_postgresql(pg_target(), 4)
+                           : SqlStore::open_sqlite(sqlite_file());
+    ASSERT_TRUE(s) << s.error().describe();
+    store = std::move(*s);
+  }
+
+  void full(const std::string& agent, const json& doc, const std::string& hash) {
+    ASSERT_TRUE(store->host_connected(agent, 100));
+    InventoryUpdate u{doc.value("hostname", ""),       "debian", doc.dump(), hash, "",
+                      inventory::plan_full(agent, doc)};
+    auto r = store->record_inventory(agent, u, 200);
+    ASSERT_TRUE(r) << r.error().describe();
+  }
+
+  void delta(const std::string& agent, const json& before, const json& after,
+             const std::string& base, const std::string& hash) {
+    auto changes = protocol::diff_inventory(before, after);
+    InventoryUpdate u{after.value("hostname", ""),
+                      "debian",
+                      after.dump(),
+                      hash,
+                      base,
+                      inventory::plan_delta(agent, changes, after)};
+    auto r = store->record_inventory(agent, u, 300);
+    ASSERT_TRUE(r) << r.error().describe();
+  }
+
+  cmdb::CiRecord ci_by_name(const std::string& cls, const std::string& name) {
+    cmdb::CiFilter f;
+    f.class_name = cls;
+    auto list = store->list_cis(f, Page{500, 0});
+    EXPECT_TRUE(list);
+    for (const auto& ci : *list) {
+      if (ci.state.name == name) return ci;
+    }
+    ADD_FAILURE() << "no " << cls << " CI named " << name;
+    return {};
+  }
+
+  std::int64_t host_ci(const std::string& agent) {
+    cmdb::CiFilter f;
+    f.class_name = "host";
+    auto list = store->list_cis(f, Page{500, 0});
+    for (const auto& ci : *list) {
+      if (ci.source_key == "agent:" + agent) return ci.id;
+    }
+    ADD_FAILURE() << "no host CI for " << agent;
+    return 0;
+  }
+
+  std::vector<std::string> running(const std::string& name,
+                                   const std::optional<std::string>& version) {
+    auto r = store->hosts_running(name, version, Page{500, 0});
+    EXPECT_TRUE(r) << r.error().describe();
+    std::vector<std::string> out;
+    for (const auto& i : *r) out.push_back(i.agent_id + "=" + i.version);
+    return out;
+  }
+
+  std::vector<std::string> actions(std::int64_t ci) {
+    auto r = store->inventory_changes(ci, Page{500, 0});
+    EXPECT_TRUE(r) << r.error().describe();
+    std::vector<std::string> out;
+    for (const auto& c : *r) out.push_back(c.action);
+    return out;
+  }
+
+  std::unique_ptr<SqlStore> store;
+  const std::string h1 = std::string(64, '1');
+  const std::string h2 = std::string(64, '2');
+  const std::string h3 = std::string(64, '3');
+};
+
+TEST_P(SqlStoreInventoryTest, AFullReportBecomesSoftwareAndHardwareCisOfTheHost) {
+  auto doc = document("web-01", json::array({package("bash", "5.2"), package("curl", "7.88")}),
+                      json::array({disk("sda", "S1"), disk("vda", "")}));
+  full("a1", doc, h1);
+  auto host = host_ci("a1");
+
+  auto curl = ci_by_name("software", "curl 7.88 amd64");
+  EXPECT_EQ(curl.state.stage, "production");
+  EXPECT_EQ(curl.state.attributes["version"], "7.88");
+  EXPECT_EQ(curl.created_by, "inventory:" + h1);  // its CMDB version 1 names the report
+  EXPECT_EQ(running("curl", "7.88"), std::vector<std::string>{"a1=7.88"});
+  EXPECT_EQ(running("curl", std::nullopt), std::vector<std::string>{"a1=7.88"});
+  EXPECT_TRUE(running("curl", "8.0").empty());
+  EXPECT_TRUE(running("nothing", std::nullopt).empty());
+
+  auto rels = store->ci_relationships(host);
+  ASSERT_TRUE(rels);
+  int installed = 0, parts = 0;
+  for (const auto& r : *rels) {
+    EXPECT_EQ(r.edge.to.id, host);
+    if (r.edge.type == "installed_on") ++installed;
+    if (r.edge.type == "part_of") ++parts;
+    EXPECT_EQ(r.created_by, "inventory:" + h1);
+  }
+  EXPECT_EQ(installed, 2);
+  EXPECT_EQ(parts, 5);  // cpu, memory, sda (by serial), vda (the host's), eth0 (not lo)
+  auto sda = ci_by_name("hardware", "web-01 sda");
+  EXPECT_EQ(sda.source_key, "disk:S1");
+  EXPECT_EQ(ci_by_name("hardware", "web-01 vda").source_key, "agent:a1/disk/vda");
+  EXPECT_EQ(ci_by_name("hardware", "web-01 eth0").source_key, "nic:52:54:00:00:00:01");
+  EXPECT_EQ(ci_by_name("hardware", "web-01 memory").state.attributes["size_bytes"],
+            2048LL * 1024 * 1024);
+
+  auto hist = actions(host);
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), "inventory.baseline"), 1);
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), "hardware.added"), 5);
+  auto audit = store->list_audit(AuditQuery{}, Page{500, 0});
+  ASSERT_TRUE(audit);
+  EXPECT_TRUE(std::any_of(audit->begin(), audit->end(),
+                          [](const AuditEntry& e) { return e.action == "inventory.reconcile"; }));
+
+  // The same report again changes nothing.
+  full("a1", doc, h1);
+  EXPECT_EQ(actions(host), hist);
+}
+
+TEST_P(SqlStoreInventoryTest, HostsShareOneSoftwareCiPerVersion) {
+  full("a1", document("web-01", json::array({package("curl", "7.88")}), json::array()), h1);
+  full("a2", document("web-02", json::array({package("curl", "7.88")}), json::array()), h2);
+  full("a3", document("web-03", json::array({package("curl", "8.0")}), json::array()), h3);
+  cmdb::CiFilter f;
+  f.class_name = "software";
+  auto list = store->list_cis(f, Page{500, 0});
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 2u);
+  EXPECT_EQ(running("curl", "7.88"), (std::vector<std::string>{"a1=7.88", "a2=7.88"}));
+  EXPECT_EQ(running("curl", std::nullopt),
+            (std::vector<std::string>{"a1=7.88", "a2=7.88", "a3=8.0"}));
+}
+
+TEST_P(SqlStoreInventoryTest, ADeltaTouchesOnlyWhatItChangesAndKeepsTheHistory) {
+  auto before = document(
+      "web-01", json::array({package("bash", "5.2"), package("curl", "7.88"), package("zsh", "5")}),
+      json::array({disk("sda", "S1")}));
+  protocol::normalize_inventory(before);
+  full("a1", before, h1);
+  auto host = host_ci("a1");
+  auto after = document(
+      "web-01", json::array({package("curl", "8.0"), package("htop", "3.2"), package("zsh", "5")}),
+      json::array({disk("sda", "S1")}));
+  protocol::normalize_inventory(after);
+  delta("a1", before, after, h1, h2);
+
+  EXPECT_TRUE(running("bash", std::nullopt).empty());
+  EXPECT_EQ(running("curl", std::nullopt), std::vector<std::string>{"a1=8.0"});
+  EXPECT_EQ(running("htop", "3.2"), std::vector<std::string>{"a1=3.2"});
+
+  auto htop = ci_by_name("software", "htop 3.2 amd64");
+  auto changes = store->inventory_changes(htop.id, Page{10, 0});
+  ASSERT_TRUE(changes);
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].action, "software.installed");
+  EXPECT_EQ((*changes)[0].report_hash, h2);
+  EXPECT_EQ((*changes)[0].host_ci_id, host);
+  auto curl8 = ci_by_name("software", "curl 8.0 amd64");
+  auto curl_changes = store->inventory_changes(curl8.id, Page{10, 0});
+  ASSERT_TRUE(curl_changes);
+  ASSERT_EQ(curl_changes->size(), 1u);
+  EXPECT_EQ((*curl_changes)[0].action, "software.changed");
+  EXPECT_EQ(json::parse((*curl_changes)[0].detail_json)["from_version"], "7.88");
+  auto bash = ci_by_name("software", "bash 5.2 amd64");
+  EXPECT_EQ(actions(bash.id), std::vector<std::string>{"software.removed"});
+  EXPECT_EQ(bash.state.stage, "production");  // the software CI stays: other hosts may run it
+
+  // Untouched: zsh's relationship is the first report's, and no hardware changed.
+  auto rels = store->ci_relationships(ci_by_name("software", "zsh 5 amd64").id);
+  ASSERT_TRUE(rels);
+  ASSERT_EQ(rels->size(), 1u);
+  EXPECT_EQ((*rels)[0].created_by, "inventory:" + h1);
+  auto sda = ci_by_name("hardware", "web-01 sda");
+  EXPECT_EQ(sda.version, 1);
+  auto hist = actions(host);
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), "hardware.changed"), 0);
+}
+
+TEST_P(SqlStoreInventoryTest, HardwareThatLeavesGoesToTheStoreAndComesBackWithHistory) {
+  auto with = document("web-01", json::array(), json::array({disk("sda", "S1")}));
+  auto without = document("web-01", json::array(), json::array());
+  protocol::normalize_inventory(with);
+  protocol::normalize_inventory(without);
+  full("a1", with, h1);
+  delta("a1", with, without, h1, h2);
+  auto sda = ci_by_name("hardware", "web-01 sda");
+  EXPECT_EQ(sda.state.stage, "in_store");
+  auto history = store->ci_history(sda.id, Page{10, 0});
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].state.stage, "in_store");
+  EXPECT_EQ((*history)[0].changed_by, "inventory:" + h2);
+  EXPECT_EQ(actions(sda.id), (std::vector<std::string>{"hardware.removed", "hardware.added"}));
+  auto rels = store->ci_relationships(sda.id);
+  ASSERT_TRUE(rels);
+  EXPECT_TRUE(rels->empty());
+
+  // People move it back by hand (a stage move with its version) ...
+  cmdb::CiPatch back;
+  back.expected_version = sda.version;
+  back.stage = "production";
+  auto moved = store->update_ci(sda.id, back, "alice");
+  ASSERT_TRUE(moved) << moved.error().describe();
+  back.expected_version = moved->version;
+  back.stage = "in_store";
+  ASSERT_TRUE(store->update_ci(sda.id, back, "alice"));
+  // ... and the disk turning up in another host's report puts it back in service there.
+  full("a2", document("db-01", json::array(), json::array({disk("sdb", "S1")})), h3);
+  sda = ci_by_name("hardware", "db-01 sdb");
+  EXPECT_EQ(sda.state.stage, "production");
+  EXPECT_EQ(sda.state.attributes["serial"], "S1");
+  rels = store->ci_relationships(sda.id);
+  ASSERT_TRUE(rels);
+  ASSERT_EQ(rels->size(), 1u);
+  EXPECT_EQ((*rels)[0].edge.to.id, host_ci("a2"));
+}
+
+TEST_P(SqlStoreInventoryTest, AFullReportAfterADriftRecordsTheDifferenceOnly) {
+  full(
+      "a1",
+      document("web-01", json::array({package("bash", "5.2"), package("vim", "9")}), json::array()),
+      h1);
+  full(
+      "a1",
+      document("web-01", json::array({package("bash", "5.3"), package("vim", "9")}), json::array()),
+      h2);
+  auto hist = actions(host_ci("a1"));
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), "software.changed"), 1);
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), "software.installed"), 0);
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), "software.removed"), 0);
+  EXPECT_EQ(running("bash", std::nullopt), std::vector<std::string>{"a1=5.3"});
+}
+
+TEST_P(SqlStoreInventoryTest, ManyPackagesGoThroughTheBatches) {
+  json packages = json::array();
+  for (int i = 0; i < 250; ++i) packages.push_back(package("p" + std::to_string(i), "1"));
+  full("a1", document("web-01", packages, json::array()), h1);
+  EXPECT_EQ(running("p249", "1"), std::vector<std::string>{"a1=1"});
+  packages.erase(packages.begin(), packages.begin() + 120);
+  full("a1", document("web-01", packages, json::array()), h2);
+  auto hist = store->inventory_changes(host_ci("a1"), Page{500, 0});
+  ASSERT_TRUE(hist);
+  EXPECT_EQ(std::count_if(hist->begin(), hist->end(),
+                          [](const InventoryChange& c) { return c.action == "software.removed"; }),
+            120);
+}
+
+TEST_P(SqlStoreInventoryTest, ABlacklistedPackageAppearingIsAuditedOnce) {
+  auto alerts = [&] {
+    auto audit = store->list_audit(AuditQuery{}, Page{500, 0});
+    EXPECT_TRUE(audit);
+    std::vector<json> out;
+    for (const auto& e : *audit) {
+      if (e.action == "inventory.blacklisted_software") out.push_back(json::parse(e.detail_json));
+    }
+    return out;
+  };
+  auto doc = document("web-01", json::array({package("telnetd", "0.17"), package("bash", "5")}),
+                      json::array());
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  auto plan = inventory::plan_full("a1", doc);
+  plan.blacklist = {"telnetd"};
+  ASSERT_TRUE(store->record_inventory("a1", {"web-01", "", doc.dump(), h1, "", plan}, 200));
+  auto found = alerts();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["package"], "telnetd");
+  EXPECT_EQ(found[0]["version"], "0.17");
+  EXPECT_EQ(found[0]["report"], h1);
+  // Still there in the next report: no new alert (it is not new on the host).
+  ASSERT_TRUE(store->record_inventory("a1", {"web-01", "", doc.dump(), h2, "", plan}, 300));
+  EXPECT_EQ(alerts().size(), 1u);
+}
+
+TEST_P(SqlStoreInventoryTest, HistoryOfAnUnknownCiIsRefused) {
+  auto r = store->inventory_changes(999, Page{10, 0});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "cmdb.ci_not_found");
+}
+
+RELMAN_INSTANTIATE_BACKENDS(SqlStoreInventoryTest);
+
+}  // namespace
+}  // namespace relman::controller
