@@ -40,5 +40,10 @@ void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
 void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)
 void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
+void add_rollout_routes(RouteTable& routes, ApiServices& services);     // rollouts/*
+
+// The optional package a plan or rollout body names (package_id, or package and version, as
+// POST /releases/{id}/deployments names it): package.not_found, request.* codes.
+Result<std::optional<PackageRecord>> plan_package(Store& store, const nlohmann::json& body);
 
 }  // namespace relman::controller

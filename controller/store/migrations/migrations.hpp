@@ -12,21 +12,16 @@
 #include "controller/store/migrations/0007_execution_notes.hpp"
 #include "controller/store/migrations/0010_installer_progress.hpp"
 #include "controller/store/migrations/0020_inventory_hash.hpp"
+#include "controller/store/migrations/0030_rollouts.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
 #include "controller/store/sql/migrate.hpp"
 
 namespace relman::controller::migrations {
 
 inline const std::vector<sql::Migration> kAll = {
-    k0001Initial,
-    k0002Access,
-    k0003ReleaseRecords,
-    k0005ReleaseAttachments,
-    k0006PackageLifecycle,
-    k0007ExecutionNotes,
-    k0010InstallerProgress,
-    k0020InventoryHash,
-    k0040Cmdb,
+    k0001Initial,          k0002Access,         k0003ReleaseRecords,    k0005ReleaseAttachments,
+    k0006PackageLifecycle, k0007ExecutionNotes, k0010InstallerProgress, k0020InventoryHash,
+    k0030Rollouts,         k0040Cmdb,
 };
 
 }  // namespace relman::controller::migrations
