@@ -17,6 +17,7 @@
 #include "controller/events/audit_feed.hpp"
 #include "controller/events/webhook_dispatcher.hpp"
 #include "controller/gateway/agent_gateway.hpp"
+#include "controller/rollout/runner.hpp"
 #include "controller/store/sql_store.hpp"
 #include "packaging/signing.hpp"
 #include "packaging/trust.hpp"
@@ -148,6 +149,12 @@ Result<void> run_controller(const ControllerConfig& config, const DatabaseConfig
   };
   schedule_sweep();
 
+  // The rollout engine continues every rollout the store says is active (after a restart too).
+  rollout::RolloutRunner rollouts(
+      *store, [&gateway](const std::string& host) { gateway.notify(host); },
+      std::chrono::seconds(1));
+  rollouts.start();
+
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int sig) {
     spdlog::info("signal {}: stopping", sig);
@@ -159,6 +166,7 @@ Result<void> run_controller(const ControllerConfig& config, const DatabaseConfig
   for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  rollouts.stop();
   blocking.stop();
   blocking.join();
   spdlog::info("relman-controller stopped");

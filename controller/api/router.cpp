@@ -105,6 +105,7 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   add_webhook_routes(t, s);
   add_cmdb_routes(t, s);
   add_inventory_routes(t, s);
+  add_rollout_routes(t, s);
 }
 
 std::optional<std::uint64_t> Router::upload_limit(const std::string& method,

@@ -42,5 +42,10 @@ void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webho
 void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
 void add_inventory_routes(RouteTable& routes,
                           ApiServices& services);  // cmdb/software, inventory-changes
+void add_rollout_routes(RouteTable& routes, ApiServices& services);     // rollouts/*
+
+// The optional package a plan or rollout body names (package_id, or package and version, as
+// POST /releases/{id}/deployments names it): package.not_found, request.* codes.
+Result<std::optional<PackageRecord>> plan_package(Store& store, const nlohmann::json& body);
 
 }  // namespace relman::controller

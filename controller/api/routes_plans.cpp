@@ -15,26 +15,6 @@ namespace relman::controller {
 namespace {
 using nlohmann::json;
 
-// The optional package the plan is for, as POST /releases/{id}/deployments names it.
-Result<std::optional<PackageRecord>> plan_package(Store& store, const json& body) {
-  protocol::JsonReader r(body);
-  auto package_id = r.optional_integer("package_id", 1, INT64_MAX);
-  auto name = r.optional_string("package");
-  auto version = r.optional_string("version");
-  if (package_id && (name || version)) {
-    r.reject("package", "request.invalid_value", "name the package by package_id or by name");
-  } else if (name.has_value() != version.has_value()) {
-    r.reject(name ? "version" : "package", "protocol.missing_field",
-             "name the package by package and version together");
-  }
-  RELMAN_CHECK(r.finish_tolerant());
-  if (!package_id && !name) return std::optional<PackageRecord>{};
-  RELMAN_TRY(pkg,
-             package_id ? store.get_package(*package_id) : store.find_package(*name, *version));
-  if (!pkg) return fail("package.not_found", "the DML holds no such package version", "package");
-  return pkg;
-}
-
 ApiResponse plan_release(ApiServices& s, const ApiCall& call, std::int64_t release_id) {
   auto release = s.store.get_release(release_id);
   if (!release) return from_error(release.error());
@@ -60,6 +40,25 @@ ApiResponse plan_release(ApiServices& s, const ApiCall& call, std::int64_t relea
 }
 
 }  // namespace
+
+Result<std::optional<PackageRecord>> plan_package(Store& store, const json& body) {
+  protocol::JsonReader r(body);
+  auto package_id = r.optional_integer("package_id", 1, INT64_MAX);
+  auto name = r.optional_string("package");
+  auto version = r.optional_string("version");
+  if (package_id && (name || version)) {
+    r.reject("package", "request.invalid_value", "name the package by package_id or by name");
+  } else if (name.has_value() != version.has_value()) {
+    r.reject(name ? "version" : "package", "protocol.missing_field",
+             "name the package by package and version together");
+  }
+  RELMAN_CHECK(r.finish_tolerant());
+  if (!package_id && !name) return std::optional<PackageRecord>{};
+  RELMAN_TRY(pkg,
+             package_id ? store.get_package(*package_id) : store.find_package(*name, *version));
+  if (!pkg) return fail("package.not_found", "the DML holds no such package version", "package");
+  return pkg;
+}
 
 void add_plan_routes(RouteTable& routes, ApiServices& s) {
   routes.add("POST", "/releases/{id}/plan", Access::kUser, [&s](ApiCall& call) {

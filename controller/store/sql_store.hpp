@@ -151,6 +151,16 @@ class SqlStore final : public Store {
   Result<std::vector<SoftwareInstall>> hosts_running(const std::string& name,
                                                      const std::optional<std::string>& version,
                                                      const Page& page) override;
+  // Rollouts (sql_store_rollouts.cpp).
+  Result<rollout::RolloutRecord> create_rollout(const rollout::RolloutRecord& draft,
+                                                bool allow_downgrade,
+                                                const std::string& actor) override;
+  Result<std::optional<rollout::RolloutRecord>> get_rollout(std::int64_t id) override;
+  Result<std::vector<rollout::RolloutRecord>> list_rollouts(std::optional<std::int64_t> release_id,
+                                                            const Page& page) override;
+  Result<std::vector<std::int64_t>> active_rollouts() override;
+  Result<RolloutUpdate> update_rollout(std::int64_t id, const RolloutChange& change,
+                                       const std::string& actor) override;
 
  private:
   explicit SqlStore(std::unique_ptr<sql::Pool> pool) : pool_(std::move(pool)) {}

@@ -89,6 +89,18 @@ Result<std::vector<TargetRecord>> targets_of(sql::Connection& c, std::int64_t de
   return out;
 }
 
+// A pending target (an order to sign and send when the host is connected) per host.
+Result<void> insert_pending_targets(sql::Connection& c, std::int64_t deployment_id,
+                                    const std::vector<std::string>& hosts, std::int64_t now) {
+  RELMAN_TRY(t, c.prepare("INSERT INTO deployment_targets(deployment_id, host_id, status, "
+                          "updated_at) VALUES(?, ?, 'pending', ?)"));
+  for (const auto& host : hosts) {
+    t.reset();
+    RELMAN_CHECK(t.bind(1, deployment_id).bind(2, host).bind(3, now).run());
+  }
+  return ok();
+}
+
 // Appends (target, phase, now) to the phase timings unless it is the target's last phase.
 // Returns the phase the target leaves ("" for its first) when one was appended, else nullopt.
 Result<std::optional<std::string>> note_phase(sql::Connection& c, std::int64_t target_id,
@@ -149,27 +161,32 @@ Result<OpenTarget> open_target_of_order(sql::Connection& c, const std::string& h
 }
 }  // namespace
 
+Result<void> store_sql::check_deployable(sql::Connection& c, std::int64_t package_id) {
+  RELMAN_TRY(pkg, store_sql::load_package(c, package_id));
+  if (!pkg) return fail("package.not_found", "the DML holds no such package version");
+  if (pkg->status == "revoked") {
+    return fail("package.revoked",
+                pkg->name + " " + pkg->version +
+                    " was revoked and can never be deployed: " + pkg->status_reason,
+                std::to_string(package_id));
+  }
+  if (pkg->status != "authorized") {
+    return fail("package.not_authorized",
+                pkg->name + " " + pkg->version + " is " + pkg->status +
+                    "; only authorized versions are deployed (POST /packages/" +
+                    std::to_string(package_id) + "/transitions: test, then authorize)",
+                std::to_string(package_id));
+  }
+  return ok();
+}
+
 Result<DeploymentRecord> SqlStore::create_deployment(std::int64_t release_id,
                                                      std::int64_t package_id,
                                                      const std::vector<std::string>& hosts,
                                                      std::int64_t expires_at, bool allow_downgrade,
                                                      const std::string& actor) {
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<DeploymentRecord> {
-    RELMAN_TRY(pkg, store_sql::load_package(c, package_id));
-    if (!pkg) return fail("package.not_found", "the DML holds no such package version");
-    if (pkg->status == "revoked") {
-      return fail("package.revoked",
-                  pkg->name + " " + pkg->version +
-                      " was revoked and can never be deployed: " + pkg->status_reason,
-                  std::to_string(package_id));
-    }
-    if (pkg->status != "authorized") {
-      return fail("package.not_authorized",
-                  pkg->name + " " + pkg->version + " is " + pkg->status +
-                      "; only authorized versions are deployed (POST /packages/" +
-                      std::to_string(package_id) + "/transitions: test, then authorize)",
-                  std::to_string(package_id));
-    }
+    RELMAN_CHECK(store_sql::check_deployable(c, package_id));
     const auto now = unix_seconds();
     RELMAN_TRY(st, c.prepare("INSERT INTO deployments(release_id, package_id, created_by, "
                              "created_at, expires_at, allow_downgrade) "
@@ -183,12 +200,7 @@ Result<DeploymentRecord> SqlStore::create_deployment(std::int64_t release_id,
     RELMAN_CHECK(st.step());
     std::int64_t id = st.int64(0);
     RELMAN_CHECK(st.run());
-    RELMAN_TRY(t, c.prepare("INSERT INTO deployment_targets(deployment_id, host_id, status, "
-                            "updated_at) VALUES(?, ?, 'pending', ?)"));
-    for (const auto& host : hosts) {
-      t.reset();
-      RELMAN_CHECK(t.bind(1, id).bind(2, host).bind(3, now).run());
-    }
+    RELMAN_CHECK(insert_pending_targets(c, id, hosts, now));
     RELMAN_CHECK(store_sql::append_audit(
         c, actor, "deployment.create", "deployment", std::to_string(id),
         nlohmann::json{{"release_id", release_id}, {"package_id", package_id}, {"hosts", hosts}}
@@ -383,30 +395,34 @@ Result<void> SqlStore::record_result(const std::string& host_id, const std::stri
 
 // ---- rollback deployments (installer, issue 4) ----
 
+Result<std::int64_t> store_sql::insert_rollback_deployment(sql::Connection& c, std::int64_t of,
+                                                           const std::vector<std::string>& hosts,
+                                                           std::int64_t expires_at,
+                                                           const std::string& actor,
+                                                           std::int64_t now) {
+  RELMAN_TRY(st, c.prepare("INSERT INTO deployments(release_id, package_id, created_by, "
+                           "created_at, expires_at, allow_downgrade, action, rollback_of) "
+                           "SELECT release_id, package_id, ?, ?, ?, ?, 'rollback', id "
+                           "FROM deployments WHERE id = ? RETURNING id"));
+  st.bind(1, actor).bind(2, now).bind(3, expires_at).bind(4, false).bind(5, of);
+  RELMAN_TRY(row, st.step());
+  if (!row) return fail("deployment.not_found", "no deployment with this id", std::to_string(of));
+  std::int64_t id = st.int64(0);
+  RELMAN_CHECK(st.run());
+  RELMAN_CHECK(insert_pending_targets(c, id, hosts, now));
+  RELMAN_CHECK(
+      store_sql::append_audit(c, actor, "deployment.rollback", "deployment", std::to_string(id),
+                              nlohmann::json{{"rollback_of", of}, {"hosts", hosts}}.dump()));
+  return id;
+}
+
 Result<DeploymentRecord> SqlStore::create_rollback_deployment(std::int64_t of,
                                                               const std::vector<std::string>& hosts,
                                                               std::int64_t expires_at,
                                                               const std::string& actor) {
   return sql::write(*pool_, [&](sql::Connection& c) -> Result<DeploymentRecord> {
-    const auto now = unix_seconds();
-    RELMAN_TRY(st, c.prepare("INSERT INTO deployments(release_id, package_id, created_by, "
-                             "created_at, expires_at, allow_downgrade, action, rollback_of) "
-                             "SELECT release_id, package_id, ?, ?, ?, ?, 'rollback', id "
-                             "FROM deployments WHERE id = ? RETURNING id"));
-    st.bind(1, actor).bind(2, now).bind(3, expires_at).bind(4, false).bind(5, of);
-    RELMAN_TRY(row, st.step());
-    if (!row) return fail("deployment.not_found", "no deployment with this id", std::to_string(of));
-    std::int64_t id = st.int64(0);
-    RELMAN_CHECK(st.run());
-    RELMAN_TRY(t, c.prepare("INSERT INTO deployment_targets(deployment_id, host_id, status, "
-                            "updated_at) VALUES(?, ?, 'pending', ?)"));
-    for (const auto& host : hosts) {
-      t.reset();
-      RELMAN_CHECK(t.bind(1, id).bind(2, host).bind(3, now).run());
-    }
-    RELMAN_CHECK(
-        store_sql::append_audit(c, actor, "deployment.rollback", "deployment", std::to_string(id),
-                                nlohmann::json{{"rollback_of", of}, {"hosts", hosts}}.dump()));
+    RELMAN_TRY(
+        id, store_sql::insert_rollback_deployment(c, of, hosts, expires_at, actor, unix_seconds()));
     RELMAN_TRY(d, load_deployment(c, id));
     if (!d) return fail("store.query_failed", "the new deployment row is missing");
     return std::move(*d);

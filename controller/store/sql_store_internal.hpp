@@ -47,5 +47,14 @@ Result<void> grant_roles(sql::Connection& c, std::int64_t user_id,
 
 // Packages by id (sql_store_packages.cpp); deployments need them too.
 Result<std::optional<PackageRecord>> load_package(sql::Connection& c, std::int64_t id);
+// Only authorized package versions are deployed: package.not_found, package.revoked,
+// package.not_authorized (sql_store_deployments.cpp).
+Result<void> check_deployable(sql::Connection& c, std::int64_t package_id);
+// A rollback deployment of deployment `of` with a pending target per host, audited as
+// deployment.rollback; returns its id. deployment.not_found.
+Result<std::int64_t> insert_rollback_deployment(sql::Connection& c, std::int64_t of,
+                                                const std::vector<std::string>& hosts,
+                                                std::int64_t expires_at, const std::string& actor,
+                                                std::int64_t now);
 
 }  // namespace relman::controller::store_sql

@@ -3,17 +3,31 @@
 // SQL layer (controller/store/README.md). Calls block: run them off the network threads.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "controller/cmdb/ci.hpp"
+#include "controller/rollout/rollout_record.hpp"
 #include "controller/store/access_store.hpp"
 #include "controller/store/records.hpp"
 #include "controller/store/release_store.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
+
+// What update_rollout() wrote: the rollout as it is now, the events it audited and the hosts
+// that got a new pending target (the gateway should be told).
+struct RolloutUpdate {
+  rollout::RolloutRecord rollout;
+  std::vector<rollout::RolloutEvent> events;
+  std::vector<std::string> dispatched;
+};
+
+// Changes a loaded rollout (rollout/engine.hpp's functions); may run more than once.
+using RolloutChange =
+    std::function<Result<std::vector<rollout::RolloutEvent>>(rollout::RolloutRecord&)>;
 
 class Store : public AccessStore, public ReleaseStore {
  public:
@@ -166,6 +180,24 @@ class Store : public AccessStore, public ReleaseStore {
   // The hosts that run package `name` (any manager), in `version` when set; ordered by host.
   virtual Result<std::vector<SoftwareInstall>> hosts_running(
       const std::string& name, const std::optional<std::string>& version, const Page& page) = 0;
+  // Rollouts (sql_store_rollouts.cpp). create_rollout stores `draft` (its waves and hosts, in
+  // their order) with a new deployment without targets for its orders (expiring at the
+  // deadline), audited as rollout.create; the record returned has the ids.
+  virtual Result<rollout::RolloutRecord> create_rollout(const rollout::RolloutRecord& draft,
+                                                        bool allow_downgrade,
+                                                        const std::string& actor) = 0;
+  virtual Result<std::optional<rollout::RolloutRecord>> get_rollout(std::int64_t id) = 0;
+  // Newest first; of one release when given.
+  virtual Result<std::vector<rollout::RolloutRecord>> list_rollouts(
+      std::optional<std::int64_t> release_id, const Page& page) = 0;
+  // The rollouts the engine must step: running or paused, or with hosts still dispatched.
+  virtual Result<std::vector<std::int64_t>> active_rollouts() = 0;
+  // One write transaction: loads the rollout (rollout.not_found), lets `change` change it, and
+  // writes what changed: wave and host rows, a pending deployment target for each host the
+  // change dispatched, the failure of each cancelled target that was never sent, a new
+  // deployment when asked, and every event as an audit entry by `actor`.
+  virtual Result<RolloutUpdate> update_rollout(std::int64_t id, const RolloutChange& change,
+                                               const std::string& actor) = 0;
 };
 
 inline Result<ReleaseRecord> Store::create_release(const std::string& title,
