@@ -37,8 +37,10 @@ void add_plan_routes(RouteTable& routes, ApiServices& services);        // relea
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
 void add_rollback_routes(RouteTable& routes, ApiServices& services);    // deployments/{id}/rollback
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
-void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
-void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)
-void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
+void add_event_routes(RouteTable& routes, ApiServices& services);  // events, notifications (pages)
+void add_webhook_routes(RouteTable& routes, ApiServices& services);  // webhooks (status)
+void add_cmdb_routes(RouteTable& routes, ApiServices& services);     // cmdb/*
+// release-types, releases/{id}/subscriptions
+void add_release_type_routes(RouteTable& routes, ApiServices& services);
 
 }  // namespace relman::controller

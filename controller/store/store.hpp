@@ -11,11 +11,12 @@
 #include "controller/store/access_store.hpp"
 #include "controller/store/records.hpp"
 #include "controller/store/release_store.hpp"
+#include "controller/store/release_type_store.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
 
-class Store : public AccessStore, public ReleaseStore {
+class Store : public AccessStore, public ReleaseStore, public ReleaseTypeStore {
  public:
   ~Store() override = default;
 
