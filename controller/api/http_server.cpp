@@ -213,6 +213,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
       ~Release() { n.fetch_sub(1); }
     } release{event_streams};
 
+    auto recipients =
+        co_await run_blocking(blocking, [&] { return router.stream_recipients(req); });
+    parsed->recipients = std::move(recipients);
     EventStream events(*options.store, *options.events, std::move(*parsed));
     http::response<http::empty_body> r{http::status::ok, 11};
     r.set(http::field::content_type, "text/event-stream");

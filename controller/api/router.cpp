@@ -106,6 +106,7 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   add_cmdb_routes(t, s);
   add_inventory_routes(t, s);
   add_rollout_routes(t, s);
+  add_release_type_routes(t, s);
 }
 
 std::optional<std::uint64_t> Router::upload_limit(const std::string& method,
@@ -125,7 +126,10 @@ std::optional<std::uint64_t> Router::upload_limit(const std::string& method,
 bool Router::is_event_stream(const ApiRequest& header_only) const {
   if (header_only.method != "GET") return false;
   auto t = parse_target(header_only.target);
-  if (!t || t->segments != std::vector<std::string>{"events"}) return false;
+  if (!t || (t->segments != std::vector<std::string>{"events"} &&
+             t->segments != std::vector<std::string>{"notifications"})) {
+    return false;
+  }
   auto accept = header_only.headers.find("accept");
   return accept != header_only.headers.end() &&
          accept->second.find("text/event-stream") != std::string::npos;
@@ -144,6 +148,15 @@ std::optional<ApiResponse> Router::preauthorize(const ApiRequest& header_only) {
     if (!allowed) return from_error(allowed.error());
   }
   return std::nullopt;
+}
+
+RecipientFilter Router::stream_recipients(const ApiRequest& header_only) {
+  auto t = parse_target(header_only.target);
+  if (!t || t->segments != std::vector<std::string>{"notifications"}) return {};
+  auto auth = impl_->authenticate(header_only);
+  if (auto* user = std::get_if<User>(&auth)) return recipients_of(*user);
+  // Not reached after preauthorize; a filter nobody matches rather than everything.
+  return RecipientFilter({""}, {});
 }
 
 ApiResponse Router::handle(const ApiRequest& req) {

@@ -14,6 +14,7 @@
 #include "controller/api/route_table.hpp"
 #include "controller/config.hpp"
 #include "controller/dml/dml.hpp"
+#include "controller/events/recipient_filter.hpp"
 #include "controller/gateway/agent_gateway.hpp"
 #include "controller/store/store.hpp"
 
@@ -38,6 +39,9 @@ class Router {
   // Checks the bearer token and the route's permission before an upload body is read or a
   // stream starts; the error response otherwise.
   std::optional<ApiResponse> preauthorize(const ApiRequest& header_only);
+  // For a stream of GET /notifications (after preauthorize): the caller and its groups, whose
+  // events alone it gets; for GET /events: an empty filter (every event).
+  RecipientFilter stream_recipients(const ApiRequest& header_only);
   ApiResponse handle(const ApiRequest& req);
 
   // Every route served (method, pattern under /api/v1): for docs and the OpenAPI check.

@@ -37,7 +37,7 @@ void add_plan_routes(RouteTable& routes, ApiServices& services);        // relea
 void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts/*
 void add_rollback_routes(RouteTable& routes, ApiServices& services);    // deployments/{id}/rollback
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
-void add_event_routes(RouteTable& routes, ApiServices& services);       // events (JSON pages)
+void add_event_routes(RouteTable& routes, ApiServices& services);  // events, notifications (pages)
 void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)
 void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
 void add_inventory_routes(RouteTable& routes,
@@ -47,5 +47,7 @@ void add_rollout_routes(RouteTable& routes, ApiServices& services);     // rollo
 // The optional package a plan or rollout body names (package_id, or package and version, as
 // POST /releases/{id}/deployments names it): package.not_found, request.* codes.
 Result<std::optional<PackageRecord>> plan_package(Store& store, const nlohmann::json& body);
+// release-types, releases/{id}/subscriptions
+void add_release_type_routes(RouteTable& routes, ApiServices& services);
 
 }  // namespace relman::controller

@@ -8,6 +8,7 @@
 #include "controller/api/routes.hpp"
 #include "controller/auth/passwords.hpp"
 #include "controller/auth/permissions.hpp"
+#include "controller/releases/principal.hpp"
 #include "protocol/json_limits.hpp"
 #include "protocol/json_reader.hpp"
 
@@ -20,13 +21,7 @@ constexpr std::size_t kMaxPasswordLength = 1024;
 constexpr std::size_t kMaxNameLength = 64;
 constexpr std::size_t kMaxMembers = 1000;
 
-// User and group names: 1..64 of [A-Za-z0-9._-], so they read the same in logs, URLs and CSV.
-bool valid_name(const std::string& s) {
-  return !s.empty() && s.size() <= kMaxNameLength && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-}
+bool valid_name(const std::string& s) { return valid_account_name(s); }
 
 Result<std::string> name_field(protocol::JsonReader& r, std::string_view key) {
   auto s = r.string(key, kMaxNameLength);

@@ -193,7 +193,19 @@ ApiResponse create_release(ApiServices& s, ApiCall& call) {
     auto allowed = require(permissions_of_role_names(user.roles), Permission::delegate);
     if (!allowed) return from_error(allowed.error());
   }
-  draft.lifecycle.executor_group = req->executor_group.value_or("");
+  if (req->executor_group) {
+    draft.lifecycle.executor_group = *req->executor_group;
+  } else if (!draft.fields.type.empty()) {
+    // The type's executor group by default (the store checks the type again when writing).
+    auto type = s.store.get_release_type(draft.fields.type);
+    if (!type) return from_error(type.error());
+    if (!*type) {
+      return from_error(Error{"release.unknown_type",
+                              "no release type with this name (GET /release-types)",
+                              draft.fields.type});
+    }
+    draft.lifecycle.executor_group = (*type)->executor_group;
+  }
   draft.lifecycle.current_responsible =
       req->current_responsible.value_or(Principal{PrincipalKind::user, draft.lifecycle.requester});
   draft.lifecycle.shared_with = std::move(req->shared_with);

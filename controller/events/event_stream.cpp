@@ -41,6 +41,7 @@ EventStream::EventStream(Store& store, EventBus& bus, EventStreamRequest request
     : store_(store),
       subscription_(bus.subscribe()),
       filter_(std::move(request.filter)),
+      recipients_(std::move(request.recipients)),
       last_id_(request.after_id < 0 ? bus.last_id() : request.after_id),
       backlog_done_(request.after_id < 0) {}
 
@@ -52,7 +53,7 @@ Result<std::string> EventStream::next() {
     RELMAN_TRY(batch, store_.list_audit_after(last_id_, kBacklogBatch));
     for (const auto& entry : batch) {
       auto event = event_from_audit(entry);
-      if (filter_.matches(event.type)) out += to_sse(event);
+      if (filter_.matches(event.type) && recipients_.matches(event)) out += to_sse(event);
       last_id_ = event.id;
     }
     if (static_cast<std::int64_t>(batch.size()) < kBacklogBatch) backlog_done_ = true;
@@ -65,7 +66,7 @@ Result<std::string> EventStream::next() {
   }
   for (const auto& event : *events) {
     if (event.id <= last_id_) continue;
-    if (filter_.matches(event.type)) out += to_sse(event);
+    if (filter_.matches(event.type) && recipients_.matches(event)) out += to_sse(event);
     last_id_ = event.id;
   }
   return out;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "controller/events/event_bus.hpp"
+#include "controller/events/recipient_filter.hpp"
 #include "controller/store/store.hpp"
 
 namespace relman::controller {
@@ -17,6 +18,8 @@ namespace relman::controller {
 struct EventStreamRequest {
   std::int64_t after_id = -1;  // -1: only new events; otherwise resume after this id
   EventFilter filter;
+  // Set by the server for GET /notifications: only events addressed to the caller.
+  RecipientFilter recipients;
 };
 
 // From the Last-Event-ID header (what browsers send on reconnect) or ?after=N, and
@@ -39,6 +42,7 @@ class EventStream {
   Store& store_;
   std::shared_ptr<EventBus::Subscription> subscription_;
   EventFilter filter_;
+  RecipientFilter recipients_;
   std::int64_t last_id_;
   bool backlog_done_;
 };

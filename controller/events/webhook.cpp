@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "controller/releases/principal.hpp"
 #include "protocol/json_reader.hpp"
 
 namespace relman::controller {
@@ -67,6 +68,28 @@ Result<void> split_url(WebhookConfig& w, const std::string& key) {
   return ok();
 }
 
+// "users"/"groups": arrays of 1..64-character names of [A-Za-z0-9._-] (how users and groups
+// are named), at most 100, each key naming its index when wrong.
+Result<std::set<std::string>> name_set(const nlohmann::json& object, const std::string& key,
+                                       const std::string& where) {
+  std::set<std::string> out;
+  auto it = object.find(key);
+  if (it == object.end()) return out;
+  const std::string at = where + "." + key;
+  if (!it->is_array() || it->empty() || it->size() > 100) {
+    return fail("config.invalid", "a list of 1 to 100 names", at);
+  }
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& v = (*it)[i];
+    if (!v.is_string() || !valid_account_name(v.get_ref<const std::string&>())) {
+      return fail("config.invalid", "a name is 1-64 of letters, digits, '.', '_' and '-'",
+                  at + "[" + std::to_string(i) + "]");
+    }
+    out.insert(v.get<std::string>());
+  }
+  return out;
+}
+
 Result<std::string> read_secret(const std::filesystem::path& file, const std::string& key) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail("config.invalid", "cannot read the webhook secret file", key);
@@ -100,6 +123,8 @@ Result<std::vector<WebhookConfig>> parse_webhook_configs(
     auto secret_file = r.string("secret_file", 4096);
     if (auto v = r.optional_string("types", 1024)) w.types = *v;
     if (auto v = r.optional_string("ca_file", 4096)) w.ca_file = resolve(*v);
+    r.allow("users");
+    r.allow("groups");
     if (auto v = r.optional_integer("max_attempts", 1, 100)) w.max_attempts = static_cast<int>(*v);
     if (auto v = r.optional_integer("timeout_seconds", 1, 120))
       w.timeout = std::chrono::seconds(*v);
@@ -111,6 +136,10 @@ Result<std::vector<WebhookConfig>> parse_webhook_configs(
       return fail("config.invalid", "two webhooks have the same name", where + ".name");
     }
     RELMAN_CHECK(split_url(w, where + ".url"));
+    RELMAN_TRY(users, name_set(array[i], "users", where));
+    RELMAN_TRY(groups, name_set(array[i], "groups", where));
+    w.users = std::move(users);
+    w.groups = std::move(groups);
     if (auto f = EventFilter::parse(w.types); !f) {
       return fail("config.invalid", f.error().message, where + ".types");
     }

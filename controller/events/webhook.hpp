@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,16 +25,20 @@ struct WebhookConfig {
   std::string url;   // https://host[:port]/path
   std::string host;
   std::uint16_t port = 443;
-  std::string target = "/";       // path and query
-  std::string secret;             // read from secret_file (never logged)
-  std::string types;              // EventFilter spec; "" for every event
+  std::string target = "/";  // path and query
+  std::string secret;        // read from secret_file (never logged)
+  std::string types;         // EventFilter spec; "" for every event
+  // Only the notifications addressed to one of these (recipients.users / recipients.groups
+  // of the event's detail); both empty: every event (of `types`).
+  std::set<std::string> users;
+  std::set<std::string> groups;
   std::filesystem::path ca_file;  // empty: the system's trusted CAs
   int max_attempts = 10;          // per event, then it is skipped (and logged)
   std::chrono::seconds timeout{10};
 };
 
-// The "webhooks" array of controller.json: [{name, url, secret_file, types?, ca_file?,
-// max_attempts?, timeout_seconds?}]. `resolve` turns a relative path into one beside the
+// The "webhooks" array of controller.json: [{name, url, secret_file, types?, users?, groups?,
+// ca_file?, max_attempts?, timeout_seconds?}]. `resolve` turns a relative path into one beside the
 // config file. Errors: config.invalid with the key ("webhooks[1].url").
 Result<std::vector<WebhookConfig>> parse_webhook_configs(
     const nlohmann::json& array,

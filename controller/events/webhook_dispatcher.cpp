@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "certs/tls_context.hpp"
+#include "controller/events/recipient_filter.hpp"
 #include "protocol/clock.hpp"
 #include "protocol/https_client.hpp"
 
@@ -55,6 +56,7 @@ Result<void> write_cursor(const std::filesystem::path& file, std::int64_t id) {
 struct WebhookDispatcher::Hook {
   WebhookConfig config;
   EventFilter filter;
+  RecipientFilter recipients;
   std::shared_ptr<asio::ssl::context> tls;
   std::filesystem::path cursor_file;
   std::int64_t cursor = 0;
@@ -93,6 +95,7 @@ Result<void> WebhookDispatcher::start() {
     hook->config = config;
     RELMAN_TRY(filter, EventFilter::parse(config.types));
     hook->filter = std::move(filter);
+    hook->recipients = RecipientFilter(config.users, config.groups);
     auto tls = pki::make_outbound_client_context(config.ca_file);
     if (!tls) {
       return fail("webhook.tls", "webhook " + config.name + ": " + tls.error().message,
@@ -164,7 +167,7 @@ void WebhookDispatcher::run(Hook& hook) {
     store_failing = false;
     for (const auto& entry : *batch) {
       auto event = event_from_audit(entry);
-      if (hook.filter.matches(event.type)) {
+      if (hook.filter.matches(event.type) && hook.recipients.matches(event)) {
         protocol::HttpRequest req;
         req.method = "POST";
         req.target = c.target;

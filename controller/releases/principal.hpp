@@ -21,6 +21,9 @@ struct Principal {
 std::string_view principal_kind_name(PrincipalKind k);
 std::optional<PrincipalKind> parse_principal_kind(std::string_view s);
 
+// User and group names: 1..64 of [A-Za-z0-9._-], so they read the same in logs, URLs and CSV.
+bool valid_account_name(std::string_view name);
+
 // "user:alice", "group:ops"; empty for an empty name (nobody).
 std::string to_string(const Principal& p);
 

@@ -73,6 +73,19 @@ class SqlStore final : public Store {
   Result<ExecutionNote> add_execution_note(std::int64_t release_id, const ExecutionNote& note,
                                            const std::string& actor) override;
   Result<std::vector<ExecutionNote>> list_execution_notes(std::int64_t release_id) override;
+  // Release types and subscriptions (sql_store_release_types.cpp).
+  Result<ReleaseType> create_release_type(const ReleaseType& type,
+                                          const std::string& actor) override;
+  Result<ReleaseType> change_release_type(const std::string& name,
+                                          const ReleaseTypeChangeFn& change,
+                                          const std::string& actor) override;
+  Result<std::optional<ReleaseType>> get_release_type(const std::string& name) override;
+  Result<std::vector<ReleaseType>> list_release_types(const Page& page) override;
+  Result<bool> subscribe_release(std::int64_t release_id, const std::string& group,
+                                 const std::string& actor) override;
+  Result<bool> unsubscribe_release(std::int64_t release_id, const std::string& group,
+                                   const std::string& actor) override;
+  Result<std::vector<ReleaseSubscription>> release_subscriptions(std::int64_t release_id) override;
   Result<AttachmentRecord> add_attachment(const AttachmentRecord& a,
                                           const std::string& actor) override;
   Result<std::vector<AttachmentRecord>> list_attachments(std::int64_t release_id,

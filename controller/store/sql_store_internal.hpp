@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "controller/releases/release_type.hpp"
 #include "controller/store/records.hpp"
 #include "controller/store/sql/connection.hpp"
 
@@ -44,6 +47,15 @@ Result<void> load_access(sql::Connection& c, User& user);
 // Adds roles of the user's own (in the caller's transaction; roles it has stay).
 Result<void> grant_roles(sql::Connection& c, std::int64_t user_id,
                          const std::vector<std::string>& roles);
+
+// Release types and notifications (sql_store_release_types.cpp). A type by name, in the
+// caller's transaction.
+Result<std::optional<ReleaseType>> load_release_type(sql::Connection& c, const std::string& name);
+// The "notification" of a release event (releases/notification.hpp): the release's type's
+// templates (if the type exists), its subscribed groups and the type's notify groups.
+Result<nlohmann::json> release_notification(sql::Connection& c, const ReleaseRecord* before,
+                                            const ReleaseRecord& after, const std::string& action,
+                                            const std::string& actor);
 
 // Packages by id (sql_store_packages.cpp); deployments need them too.
 Result<std::optional<PackageRecord>> load_package(sql::Connection& c, std::int64_t id);

@@ -172,6 +172,18 @@ Where where_for(const ReleaseQuery& q) {
   return w;
 }
 
+// A type a release is given (on creation, or changed by an update) must exist; a type
+// the release had before migration 8 and keeps is not checked.
+Result<void> check_type_exists(sql::Connection& c, const std::string& type) {
+  if (type.empty()) return ok();
+  RELMAN_TRY(t, store_sql::load_release_type(c, type));
+  if (!t) {
+    return fail("release.unknown_type", "no release type with this name (GET /release-types)",
+                type);
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<ReleaseRecord> SqlStore::register_release(const ReleaseRecord& draft,
@@ -184,6 +196,7 @@ Result<ReleaseRecord> SqlStore::register_release(const ReleaseRecord& draft,
     char number[32];
     std::snprintf(number, sizeof number, "REL-%06lld", static_cast<long long>(next.int64(0)));
     RELMAN_CHECK(next.run());
+    RELMAN_CHECK(check_type_exists(c, draft.fields.type));
     ReleaseRecord r = draft;
     r.lifecycle.version = 1;
     r.lifecycle.state = LifecycleState::registered;
@@ -209,10 +222,13 @@ Result<ReleaseRecord> SqlStore::register_release(const ReleaseRecord& draft,
     RELMAN_CHECK(st.run());
     RELMAN_TRY(stored, release_by_id(c, id));
     if (!stored) return fail("store.query_failed", "the new release row is missing");
-    RELMAN_CHECK(store_sql::append_audit(
-        c, actor, "release.create", "release", std::to_string(id),
-        json{{"number", number}, {"title", stored->fields.title}, {"after", audit_view(*stored)}}
-            .dump()));
+    RELMAN_TRY(notification, store_sql::release_notification(c, nullptr, *stored, "create", actor));
+    RELMAN_CHECK(store_sql::append_audit(c, actor, "release.create", "release", std::to_string(id),
+                                         json{{"number", number},
+                                              {"title", stored->fields.title},
+                                              {"after", audit_view(*stored)},
+                                              {"notification", std::move(notification)}}
+                                             .dump()));
     return std::move(*stored);
   });
 }
@@ -263,6 +279,9 @@ Result<ReleaseRecord> SqlStore::change_release(std::int64_t id, const std::strin
       return fail("release.version_conflict", "a change must bump the release's version by one",
                   "version");
     }
+    if (next.fields.type != before.fields.type) {
+      RELMAN_CHECK(check_type_exists(c, next.fields.type));
+    }
     RELMAN_CHECK(write_release(c, next, before.lifecycle.version));
     RELMAN_TRY(after, release_by_id(c, id));
     if (!after) return fail("store.query_failed", "the release row is missing");
@@ -274,6 +293,11 @@ Result<ReleaseRecord> SqlStore::change_release(std::int64_t id, const std::strin
     detail["number"] = before.number;
     detail["before"] = audit_view(before);
     detail["after"] = audit_view(*after);
+    // Lifecycle transitions are notifications; edits of the fields are only audited.
+    if (parse_lifecycle_action(action)) {
+      RELMAN_TRY(notification, store_sql::release_notification(c, &before, *after, action, actor));
+      detail["notification"] = std::move(notification);
+    }
     RELMAN_CHECK(store_sql::append_audit(c, actor, "release." + action, "release",
                                          std::to_string(id), detail.dump()));
     return std::move(*after);

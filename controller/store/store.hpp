@@ -13,6 +13,7 @@
 #include "controller/store/access_store.hpp"
 #include "controller/store/records.hpp"
 #include "controller/store/release_store.hpp"
+#include "controller/store/release_type_store.hpp"
 #include "protocol/error.hpp"
 
 namespace relman::controller {
@@ -29,7 +30,7 @@ struct RolloutUpdate {
 using RolloutChange =
     std::function<Result<std::vector<rollout::RolloutEvent>>(rollout::RolloutRecord&)>;
 
-class Store : public AccessStore, public ReleaseStore {
+class Store : public AccessStore, public ReleaseStore, public ReleaseTypeStore {
  public:
   ~Store() override = default;
 

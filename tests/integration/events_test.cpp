@@ -11,65 +11,12 @@
 #include <sstream>
 
 #include "tests/support/cluster.hpp"
+#include "tests/support/sse.hpp"
 
 namespace relman::test {
 namespace {
 
 using nlohmann::json;
-
-struct SseEvent {
-  std::int64_t id = 0;
-  std::string type;
-  json data;
-};
-
-// Parses the frames in a captured text/event-stream body.
-std::vector<SseEvent> parse_sse(const std::string& text) {
-  std::vector<SseEvent> out;
-  std::istringstream in(text);
-  std::string line;
-  SseEvent cur;
-  bool any = false;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) {
-      if (any) out.push_back(cur);
-      cur = {};
-      any = false;
-    } else if (line.starts_with("id: ")) {
-      cur.id = std::stoll(line.substr(4));
-      any = true;
-    } else if (line.starts_with("event: ")) {
-      cur.type = line.substr(7);
-      any = true;
-    } else if (line.starts_with("data: ")) {
-      cur.data = json::parse(line.substr(6), nullptr, false);
-      any = true;
-    }
-  }
-  return out;
-}
-
-// curl's full path (the test helpers exec without a PATH search).
-std::string curl() {
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto colon = path.find(':', start);
-    auto dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / "curl";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  ADD_FAILURE() << "curl is not installed (scripts/bootstrap installs it)";
-  return "curl";
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 class EventsTest : public ::testing::Test {
  protected:
@@ -102,7 +49,7 @@ class EventsTest : public ::testing::Test {
     argv.push_back(controller.url() + "/api/v1/events" + query);
     reader.start(argv, out.string() + ".log");
     // The stream is open once the retry hint arrived.
-    ASSERT_TRUE(wait_until([&] { return read_file(out).find("retry:") != std::string::npos; },
+    ASSERT_TRUE(wait_until([&] { return read_text(out).find("retry:") != std::string::npos; },
                            std::chrono::seconds(15)))
         << "the event stream did not open; curl said: " << reader.log();
   }
@@ -124,9 +71,9 @@ TEST_F(EventsTest, AuditedActionsArriveOnceAndInOrder) {
   start_reader(reader, out);
   auto a = create_release("first");
   auto b = create_release("second");
-  ASSERT_TRUE(wait_until([&] { return parse_sse(read_file(out)).size() >= 2; })) << read_file(out);
-  auto events = parse_sse(read_file(out));
-  ASSERT_EQ(events.size(), 2u) << read_file(out);
+  ASSERT_TRUE(wait_until([&] { return parse_sse(read_text(out)).size() >= 2; })) << read_text(out);
+  auto events = parse_sse(read_text(out));
+  ASSERT_EQ(events.size(), 2u) << read_text(out);
   EXPECT_EQ(events[0].type, "release.create");
   EXPECT_EQ(events[0].data.value("object_id", ""), std::to_string(a));
   EXPECT_EQ(events[0].data.value("actor", ""), "admin");
@@ -142,9 +89,9 @@ TEST_F(EventsTest, TypeFilterKeepsOnlyMatchingEvents) {
   auto pkg = make_package(tmp / "pkgs", "app", "1.0.0", {{"bin/app", "v1"}}, &pki.publisher());
   auto up = controller.upload_raw(pkg);
   ASSERT_EQ(up.status, 201) << up.text;
-  ASSERT_TRUE(wait_until([&] { return !parse_sse(read_file(out)).empty(); })) << read_file(out);
-  auto events = parse_sse(read_file(out));
-  ASSERT_EQ(events.size(), 1u) << read_file(out);
+  ASSERT_TRUE(wait_until([&] { return !parse_sse(read_text(out)).empty(); })) << read_text(out);
+  auto events = parse_sse(read_text(out));
+  ASSERT_EQ(events.size(), 1u) << read_text(out);
   EXPECT_EQ(events[0].type, "package.upload");
 }
 
@@ -165,13 +112,13 @@ TEST_F(EventsTest, ReconnectingWithLastEventIdGetsWhatWasMissedEvenAfterARestart
   auto out = tmp / "events.txt";
   start_reader(reader, out, "", {"Last-Event-ID: " + std::to_string(seen)});
   auto live = create_release("live");
-  ASSERT_TRUE(wait_until([&] { return parse_sse(read_file(out)).size() >= 3; })) << read_file(out);
-  auto events = parse_sse(read_file(out));
+  ASSERT_TRUE(wait_until([&] { return parse_sse(read_text(out)).size() >= 3; })) << read_text(out);
+  auto events = parse_sse(read_text(out));
   std::vector<std::string> ids;
   for (const auto& e : events) ids.push_back(e.data.value("object_id", ""));
   EXPECT_EQ(ids, (std::vector<std::string>{std::to_string(missed1), std::to_string(missed2),
                                            std::to_string(live)}))
-      << read_file(out);
+      << read_text(out);
   (void)first;
 }
 

@@ -257,6 +257,46 @@ TEST_F(WebhookTest, EventsTheWebhookDidNotAskForAreNotSent) {
   EXPECT_EQ(got[0]["headers"].value("x-relman-event", ""), "package.upload");
 }
 
+TEST_F(WebhookTest, AGroupsWebhookGetsOnlyThatGroupsNotifications) {
+  auto port = start_receiver(0);
+  configure(port, "release.*");
+  controller.config_overrides()["webhooks"][0]["groups"] = {"ops"};
+  controller.start();
+  for (const char* g : {"ops", "dba"}) {
+    auto r = controller.api("POST", "/api/v1/groups", json{{"name", g}});
+    ASSERT_EQ(r.status, 201) << r.text;
+  }
+  auto theirs = controller.api("POST", "/api/v1/releases",
+                               json{{"title", "for dba"}, {"executor_group", "dba"}});
+  ASSERT_EQ(theirs.status, 201) << theirs.text;
+  auto ours = controller.api("POST", "/api/v1/releases",
+                             json{{"title", "for ops"}, {"executor_group", "ops"}});
+  ASSERT_EQ(ours.status, 201) << ours.text;
+  // dba's release becomes ops' business once ops subscribes to it.
+  const std::string subs = "/api/v1/releases/" +
+                           std::to_string(theirs.body["id"].get<std::int64_t>()) + "/subscriptions";
+  ASSERT_EQ(controller.api("POST", subs, json{{"group", "ops"}}).status, 201);
+  auto version = theirs.body["version"].get<std::int64_t>();
+  auto moved = controller.api(
+      "POST",
+      "/api/v1/releases/" + std::to_string(theirs.body["id"].get<std::int64_t>()) + "/transitions",
+      json{{"action", "authorize"}, {"expected_version", version}});
+  ASSERT_EQ(moved.status, 200) << moved.text;
+  ASSERT_TRUE(wait_until([&] { return read_log(log).size() >= 2; }, std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // nothing else arrives
+  auto got = read_log(log);
+  ASSERT_EQ(got.size(), 2u);
+  auto first = json::parse(got[0].value("body", ""));
+  EXPECT_EQ(first["type"], "release.create");
+  EXPECT_EQ(first["detail"]["title"], "for ops");
+  EXPECT_EQ(first["detail"]["notification"]["subject"],
+            ours.body["number"].get<std::string>() + " registered: for ops");
+  auto second = json::parse(got[1].value("body", ""));
+  EXPECT_EQ(second["type"], "release.authorize");
+  EXPECT_EQ(second["object_id"], std::to_string(theirs.body["id"].get<std::int64_t>()));
+  EXPECT_EQ(second["detail"]["notification"]["recipients"]["groups"], json({"dba", "ops"}));
+}
+
 TEST_F(WebhookTest, BadConfigurationStopsTheControllerNamingTheKey) {
   struct Case {
     json hook;
@@ -281,6 +321,16 @@ TEST_F(WebhookTest, BadConfigurationStopsTheControllerNamingTheKey) {
         {"secret_file", secret},
         {"types", "Bad Type"}},
        "webhooks[0].types"},
+      {{{"name", "a"},
+        {"url", "https://127.0.0.1:1/x"},
+        {"secret_file", secret},
+        {"groups", {"ops", "o p s"}}},
+       "webhooks[0].groups[1]"},
+      {{{"name", "a"},
+        {"url", "https://127.0.0.1:1/x"},
+        {"secret_file", secret},
+        {"users", "rita"}},
+       "webhooks[0].users"},
       {{{"name", "a"}, {"url", "https://127.0.0.1:1/x"}, {"secret_file", secret}, {"extra", 1}},
        "webhooks[0].extra",
        "protocol.unknown_field"},

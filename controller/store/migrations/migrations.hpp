@@ -10,6 +10,7 @@
 #include "controller/store/migrations/0005_release_attachments.hpp"
 #include "controller/store/migrations/0006_package_lifecycle.hpp"
 #include "controller/store/migrations/0007_execution_notes.hpp"
+#include "controller/store/migrations/0008_release_types.hpp"
 #include "controller/store/migrations/0010_installer_progress.hpp"
 #include "controller/store/migrations/0020_inventory_hash.hpp"
 #include "controller/store/migrations/0021_inventory_reconcile.hpp"
@@ -26,6 +27,7 @@ inline const std::vector<sql::Migration> kAll = {
     k0005ReleaseAttachments,
     k0006PackageLifecycle,
     k0007ExecutionNotes,
+    k0008ReleaseTypes,
     k0010InstallerProgress,
     k0020InventoryHash,
     k0021InventoryReconcile,

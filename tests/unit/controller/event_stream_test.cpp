@@ -157,3 +157,36 @@ TEST_F(EventStreamTest, AReaderThatFallsBehindIsToldToReconnect) {
 
 }  // namespace
 }  // namespace relman::controller
+
+namespace relman::controller {
+namespace {
+
+Event with_detail(const std::string& detail) {
+  Event e;
+  e.id = 1;
+  e.type = "release.authorize";
+  e.detail_json = detail;
+  return e;
+}
+
+TEST(RecipientFilterTest, LetsThroughOnlyEventsAddressedToAUserOrGroup) {
+  const auto addressed =
+      with_detail(R"({"notification":{"recipients":{"users":["rita"],"groups":["ops","cab"]}}})");
+  EXPECT_TRUE(RecipientFilter().matches(addressed));
+  EXPECT_TRUE(RecipientFilter().matches(with_detail("{}"))) << "empty: the audit view";
+  EXPECT_TRUE(RecipientFilter({"rita"}, {}).matches(addressed));
+  EXPECT_TRUE(RecipientFilter({"nina"}, {"cab"}).matches(addressed));
+  EXPECT_FALSE(RecipientFilter({"nina"}, {"idle"}).matches(addressed));
+  EXPECT_FALSE(RecipientFilter({}, {"rita"}).matches(addressed)) << "a user is not a group";
+  EXPECT_FALSE(RecipientFilter({"rita"}, {}).matches(with_detail(R"({"title":"rita"})")));
+  EXPECT_FALSE(RecipientFilter({"rita"}, {}).matches(with_detail("not json \"notification\"")));
+  EXPECT_FALSE(RecipientFilter({"rita"}, {})
+                   .matches(with_detail(R"({"notification":{"recipients":{"users":"rita"}}})")));
+  User u;
+  u.username = "eve";
+  u.groups = {"ops"};
+  EXPECT_TRUE(recipients_of(u).matches(addressed));
+}
+
+}  // namespace
+}  // namespace relman::controller

@@ -58,6 +58,34 @@ TEST_F(WebhookConfigTest, RefusesWhatCannotBeSafe) {
   EXPECT_EQ(not_object.error().context, "webhooks[0]");
 }
 
+TEST_F(WebhookConfigTest, ReadsAndChecksTheRecipientFilter) {
+  auto h = hook("https://a/");
+  h["groups"] = {"ops", "cab", "ops"};
+  h["users"] = {"rita.s"};
+  auto r = parse(nlohmann::json::array({h}));
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->front().groups, (std::set<std::string>{"cab", "ops"}));
+  EXPECT_EQ(r->front().users, (std::set<std::string>{"rita.s"}));
+  EXPECT_TRUE(parse(nlohmann::json::array({hook("https://a/")}))->front().groups.empty());
+  struct Case {
+    const char* key;
+    nlohmann::json value;
+    const char* context;
+  };
+  for (const auto& c : std::vector<Case>{{"groups", "ops", "webhooks[0].groups"},
+                                         {"groups", nlohmann::json::array(), "webhooks[0].groups"},
+                                         {"groups", {"ops", "o p s"}, "webhooks[0].groups[1]"},
+                                         {"users", {1}, "webhooks[0].users[0]"},
+                                         {"users", {""}, "webhooks[0].users[0]"}}) {
+    auto bad = hook("https://a/");
+    bad[c.key] = c.value;
+    auto refused = parse(nlohmann::json::array({bad}));
+    ASSERT_FALSE(refused) << bad.dump();
+    EXPECT_EQ(refused.error().code, "config.invalid") << bad.dump();
+    EXPECT_EQ(refused.error().context, c.context) << bad.dump();
+  }
+}
+
 TEST(WebhookSignatureTest, IsTheHmacOfTimestampAndBody) {
   // HMAC-SHA256("key", "1700000000.{}"), computed independently:
   // printf '1700000000.{}' | openssl dgst -sha256 -hmac key
