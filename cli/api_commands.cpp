@@ -164,6 +164,7 @@ void add_api_commands(CLI::App& app, CommandStatus& status) {
   logout->callback([logout_opts, &status] { run_logout(*logout_opts, status); });
 
   add_release_commands(app, status);
+  add_lifecycle_commands(app, status);
   add_host_commands(app, status);
 }
 

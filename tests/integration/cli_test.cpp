@@ -178,5 +178,69 @@ TEST_F(CliTest, InventoryNowAndStaleHosts) {
   EXPECT_EQ(both.exit_code, 2) << both.output;
 }
 
+TEST_F(CliTest, ReleaseLifecycleExecutionNotesAndHistories) {
+  TestPki pki(tmp / "pki");
+  ControllerProcess controller(tmp / "controller", pki);
+  controller.start();
+  ASSERT_EQ(log_in(controller, pki).exit_code, 0);
+  ASSERT_EQ(relman({"release", "create", "--title", "Payroll 2.4"}).exit_code, 0);
+
+  auto authorized = relman({"release", "transition", "1", "authorize"});
+  ASSERT_EQ(authorized.exit_code, 0) << authorized.output;
+  EXPECT_NE(authorized.output.find("REL-000001 is now authorized (version 2); next: "),
+            std::string::npos)
+      << authorized.output;
+  EXPECT_NE(authorized.output.find("start_execution"), std::string::npos) << authorized.output;
+  expect_one_error_line(relman({"release", "transition", "1", "close"}),
+                        "release.illegal_transition");
+  expect_one_error_line(relman({"release", "note", "1", "--description", "too early"}),
+                        "release.no_open_execution");
+  ASSERT_EQ(relman({"release", "transition", "1", "start_execution"}).exit_code, 0);
+  auto noted =
+      relman({"release", "note", "1", "--description", "web01 upgraded", "--minutes", "25"});
+  ASSERT_EQ(noted.exit_code, 0) << noted.output;
+  EXPECT_NE(noted.output.find("noted on execution 1 of release 1 (25 min)"), std::string::npos)
+      << noted.output;
+  auto unresolved = relman({"release", "transition", "1", "mark_unresolved"});
+  expect_one_error_line(unresolved, "release.field_required");
+  ASSERT_EQ(relman({"release", "transition", "1", "mark_unresolved", "--reason", "web02 refuses"})
+                .exit_code,
+            0);
+  expect_one_error_line(relman({"release", "transition", "1", "delegate", "--to", "eve"}),
+                        "cli.invalid_option");
+  auto delegated = relman({"release", "transition", "1", "delegate", "--to", "user:admin"});
+  EXPECT_EQ(delegated.exit_code, 0) << delegated.output;
+
+  auto executions = relman({"release", "executions", "1"});
+  ASSERT_EQ(executions.exit_code, 0) << executions.output;
+  EXPECT_NE(executions.output.find("execution 1: started"), std::string::npos) << executions.output;
+  EXPECT_NE(executions.output.find(": unresolved; 25 min"), std::string::npos) << executions.output;
+  EXPECT_NE(executions.output.find("admin (25 min): web01 upgraded"), std::string::npos)
+      << executions.output;
+  expect_one_error_line(relman({"release", "executions", "99"}), "release.not_found");
+
+  auto history = relman({"release", "history", "1"});
+  ASSERT_EQ(history.exit_code, 0) << history.output;
+  for (const char* expected :
+       {"release.create", "release.authorize", "registered -> authorized", "release.execution_note",
+        "release.mark_unresolved", "web02 refuses", "release.delegate"}) {
+    EXPECT_NE(history.output.find(expected), std::string::npos) << expected << "\n"
+                                                                << history.output;
+  }
+
+  make_package(tmp / "app.rpkg", "app", "1.0.0", {{"run", "ok\n"}}, &pki.publisher());
+  ASSERT_EQ(relman({"package", "upload", p("app.rpkg")}).exit_code, 0);
+  ASSERT_EQ(relman({"package", "test", "1", "--reason", "smoke tests green"}).exit_code, 0);
+  auto pkg_history = relman({"package", "history", "1"});
+  ASSERT_EQ(pkg_history.exit_code, 0) << pkg_history.output;
+  EXPECT_NE(pkg_history.output.find("package.upload"), std::string::npos) << pkg_history.output;
+  EXPECT_NE(pkg_history.output.find("uploaded -> tested; smoke tests green"), std::string::npos)
+      << pkg_history.output;
+  auto as_json = relman({"package", "history", "1", "--json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.output;
+  EXPECT_EQ(nlohmann::json::parse(as_json.output)["items"].size(), 2u) << as_json.output;
+  expect_one_error_line(relman({"package", "history", "7"}), "package.not_found");
+}
+
 }  // namespace
 }  // namespace relman::test
