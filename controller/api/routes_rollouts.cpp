@@ -90,9 +90,10 @@ ApiResponse start_rollout(ApiServices& s, const ApiCall& call, std::int64_t rele
     return error_response(400, "protocol.missing_field",
                           "a rollout names its package: package_id, or package and version");
   }
-  auto plan = rollout::plan_known_hosts(s.store, *request, now);
+  rollout::PlanRequest planned;
+  auto plan = rollout::plan_known_hosts(s.store, *request, now, &planned);
   if (!plan) return from_error(plan.error());
-  auto draft = draft_of(*plan, release_id, **package, *request, *options);
+  auto draft = draft_of(*plan, release_id, **package, planned, *options);
   auto stored = s.store.create_rollout(draft, options->allow_downgrade, call.actor().username);
   if (!stored) return from_error(stored.error());
   spdlog::info("API: {} started rollout {} of release {}: {} host(s) in {} wave(s)",

@@ -33,7 +33,8 @@ ExecutionRecord& record_numbered(std::vector<ExecutionRecord>& out, std::int64_t
 std::vector<ExecutionRecord> executions_of(const std::vector<AuditEntry>& history,
                                            const std::vector<ExecutionNote>& notes) {
   std::vector<ExecutionRecord> out;
-  std::optional<std::size_t> open;  // index into out of the execution running now
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t open = kNone;  // index into out of the execution running now
   for (const auto& entry : history) {
     if (!entry.action.starts_with(kReleasePrefix)) continue;
     auto detail = json::parse(entry.detail_json, nullptr, false);
@@ -53,13 +54,13 @@ std::vector<ExecutionRecord> executions_of(const std::vector<AuditEntry>& histor
         e.started_by = entry.actor;
         e.started_with = action;
         open = static_cast<std::size_t>(&e - out.data());
-      } else if (kind == "execution_ended" && open) {
-        auto& e = out[*open];
+      } else if (kind == "execution_ended" && open != kNone) {
+        auto& e = out[open];
         e.ended_at = entry.at;
         e.ended_by = entry.actor;
         e.ended_with = action;
         e.outcome = what;
-        open.reset();
+        open = kNone;
       }
     }
   }

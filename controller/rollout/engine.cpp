@@ -30,8 +30,7 @@ bool allowed_now(const Schedule& schedule, const GroupsOf& groups, const std::st
 
 // Marks hosts whose install succeeded for a rollback order (the store creates it in the same
 // transaction, in a rollback deployment of the host's target's deployment).
-void order_rollbacks(RolloutRecord& r, const std::vector<RolloutHost*>& hosts,
-                     std::vector<RolloutEvent>& events) {
+void order_rollbacks(const std::vector<RolloutHost*>& hosts, std::vector<RolloutEvent>& events) {
   json ids = json::array();
   for (auto* h : hosts) {
     if (h->state != "succeeded" || h->rollback_target_id != 0 || h->order_rollback) continue;
@@ -51,7 +50,7 @@ void sync_hosts(RolloutRecord& r, const Schedule& schedule, const GroupsOf& grou
       finish_host(h, "succeeded", "", "", now);
       events.push_back(host_event("rollout.host_succeeded", h));
       // An install that finished after the rollout decided to roll back goes back too.
-      if (r.rollback == "ordered") order_rollbacks(r, {&h}, events);
+      if (r.rollback == "ordered") order_rollbacks({&h}, events);
     } else if (h.target_status == "failed") {
       finish_host(h, "failed", h.target_error_code, h.target_message, now);
       events.push_back(host_event("rollout.host_failed", h));
@@ -106,7 +105,7 @@ void fail_wave(RolloutRecord& r, RolloutWave& w, const std::string& reason, std:
     r.rollback = "ordered";
     std::vector<RolloutHost*> changed;
     for (auto& h : r.hosts) changed.push_back(&h);
-    order_rollbacks(r, changed, events);
+    order_rollbacks(changed, events);
   }
 }
 

@@ -10,16 +10,22 @@ namespace relman::controller::rollout {
 namespace {
 using nlohmann::json;
 
-// The request's groups for `host` and the CMDB's, sorted and unique.
-std::vector<std::string> groups_with_cmdb(
-    const PlanRequest& request, const std::string& host,
-    const std::multimap<std::string, std::string>& cmdb_groups) {
-  auto out = groups_of(request, host);
-  auto [first, last] = cmdb_groups.equal_range(host);
-  for (auto it = first; it != last; ++it) out.push_back(it->second);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+// The request with the CMDB's groups of the target hosts and its depends_on pairs added.
+Result<PlanRequest> merged_request(const PlanRequest& request, const cmdb::HostFacts& facts) {
+  PlanRequest merged = request;
+  std::map<std::string, std::vector<std::string>> groups;
+  for (const auto& [host, group] : facts.groups) groups[group].push_back(host);
+  for (auto& [name, hosts] : groups) merged.groups.push_back(HostGroup{name, std::move(hosts)});
+  if (merged.groups.size() > kMaxRequestGroups) {
+    return fail("plan.too_many_groups",
+                "the request and the CMDB name more than " + std::to_string(kMaxRequestGroups) +
+                    " host groups",
+                "groups");
+  }
+  for (const auto& [host, depends_on] : facts.depends_on) {
+    merged.dependencies.push_back(Dependency{host, depends_on});
+  }
+  return merged;
 }
 
 // The host CI as a host query's `cmdb` field.
@@ -43,9 +49,10 @@ std::string explain(const cmdb::AffectedCi& a) {
 
 }  // namespace
 
-Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int64_t now) {
+Result<Plan> plan_known_hosts(Store& store, const PlanRequest& given, std::int64_t now,
+                              PlanRequest* effective) {
   RELMAN_TRY(facts, store.cmdb_host_facts());
-  std::multimap<std::string, std::string> cmdb_groups(facts.groups.begin(), facts.groups.end());
+  RELMAN_TRY(request, merged_request(given, facts));
   std::map<std::string, json> host_cis;
   for (const auto& [agent, ci] : facts.host_cis) host_cis.emplace(agent, cmdb_json(ci));
   TargetSelector selector(request.target);
@@ -59,7 +66,7 @@ Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int
     }
     RELMAN_TRY(hosts, store.list_hosts(Page{kPage, offset}, HostQuery{}));
     for (auto& h : hosts) {
-      PlanHost host{h.agent_id, groups_with_cmdb(request, h.agent_id, cmdb_groups)};
+      PlanHost host{h.agent_id, groups_of(request, h.agent_id)};
       auto inventory = nlohmann::json::parse(h.inventory_json, nullptr, false);
       auto ci = host_cis.find(h.agent_id);
       selector.offer(host,
@@ -70,11 +77,29 @@ Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int
   }
   RELMAN_TRY(targets, selector.finish());
   RELMAN_TRY(schedule, request_schedule(request));
-  std::vector<Dependency> dependencies = request.dependencies;
-  for (auto& [host, depends_on] : facts.depends_on) {
-    dependencies.push_back(Dependency{std::move(host), std::move(depends_on)});
+  RELMAN_TRY(plan, make_plan(targets, request.dependencies, request.policy, schedule, now));
+  if (effective != nullptr) {
+    // What a rollout keeps: the groups its targets are in (the runner checks their windows
+    // again at dispatch); the dependencies are in the plan's `after` lists already.
+    std::set<std::string> target_ids;
+    for (const auto& t : targets) target_ids.insert(t.id);
+    *effective = given;
+    effective->groups.clear();
+    for (const auto& g : request.groups) {
+      HostGroup kept{g.name, {}};
+      for (const auto& h : g.hosts) {
+        if (target_ids.contains(h)) kept.hosts.push_back(h);
+      }
+      if (kept.hosts.size() > kMaxRequestHosts) {
+        return fail("plan.too_many_hosts",
+                    "group '" + g.name + "' has more than " + std::to_string(kMaxRequestHosts) +
+                        " target hosts; a rollout keeps at most that many per group",
+                    "groups");
+      }
+      if (!kept.hosts.empty()) effective->groups.push_back(std::move(kept));
+    }
   }
-  return make_plan(std::move(targets), dependencies, request.policy, schedule, now);
+  return plan;
 }
 
 Result<json> affected_services(Store& store, Plan& plan) {

@@ -20,8 +20,12 @@ inline constexpr std::int64_t kMaxPlanHosts = 100000;  // hosts read from the st
 inline constexpr std::size_t kMaxImpactHosts = 1000;
 
 // Store errors as they come; plan.unknown_host (context "target.hosts[i]"), plan.empty_target,
-// plan.too_many_hosts, and everything make_plan() refuses.
-Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int64_t now);
+// plan.too_many_hosts, plan.too_many_groups, and everything make_plan() refuses. `effective`,
+// when given, receives the request as planned: its groups are the request's and the CMDB's,
+// cut to the target hosts (what a rollout stores, so that its windows apply at dispatch as
+// they did in the plan).
+Result<Plan> plan_known_hosts(Store& store, const PlanRequest& request, std::int64_t now,
+                              PlanRequest* effective = nullptr);
 
 // The services a deployment to the plan's hosts affects, by the CMDB's impact analysis from
 // each host's CI: [{"ci": {id, class, name}, "hosts": [agent ids], "explanation": "<one

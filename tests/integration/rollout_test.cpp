@@ -189,9 +189,8 @@ TEST_F(RolloutTest, WavesRunInOrderAndDependenciesFirst) {
   }
   EXPECT_EQ(targets_per_host(done["deployment_id"]).size(), kHosts.size());
   // The state changes are events.
-  auto events = controller.api("GET", "/api/v1/events?types=rollout.*&limit=500");
-  EXPECT_EQ(events.status, 200) << events.text;
-  EXPECT_NE(events.text.find("rollout.wave_succeeded"), std::string::npos) << events.text;
+  auto events = controller.events("rollout.*").dump();
+  EXPECT_NE(events.find("rollout.wave_succeeded"), std::string::npos) << events;
 }
 
 TEST_F(RolloutTest, FailingCanaryStopsTheRolloutBeforeTheNextWave) {
@@ -326,9 +325,23 @@ TEST_F(RolloutTest, PauseResumeAndAbort) {
   EXPECT_EQ(controller.api("POST", "/api/v1/rollouts/999999/pause").status, 404);
 }
 
-TEST_F(RolloutTest, MaintenanceWindowDelaysAHostUntilItOpens) {
+TEST_F(RolloutTest, MaintenanceWindowOfACmdbGroupDelaysAHostUntilItOpens) {
   auto package = upload("app");
-  // A daily UTC window for node-3 that opens 30 to 90 seconds from now.
+  // node-3 is in group "night-shift" by the CMDB: its host CI is part_of that service.
+  auto cis = controller.api("GET", "/api/v1/cmdb/cis?class=host&limit=500");
+  ASSERT_EQ(cis.status, 200) << cis.text;
+  std::int64_t node3 = 0;
+  for (const auto& ci : cis.body["items"]) {
+    if (ci["attributes"].value("agent_id", "") == "node-3") node3 = ci["id"];
+  }
+  ASSERT_GT(node3, 0) << cis.text;
+  auto shift = controller.api("POST", "/api/v1/cmdb/cis",
+                              json{{"class", "service"}, {"name", "night-shift"}});
+  ASSERT_EQ(shift.status, 201) << shift.text;
+  auto part = controller.api("POST", "/api/v1/cmdb/cis/" + std::to_string(node3) + "/relationships",
+                             json{{"type", "part_of"}, {"to", shift.body["id"]}});
+  ASSERT_EQ(part.status, 201) << part.text;
+  // A daily UTC window for that group that opens 30 to 90 seconds from now.
   const std::int64_t opens = (unix_seconds() + 30 + 59) / 60 * 60;
   const int minute = static_cast<int>((opens / 60) % 1440);
   auto hhmm = [](int m) {
@@ -346,9 +359,13 @@ TEST_F(RolloutTest, MaintenanceWindowDelaysAHostUntilItOpens) {
                        {"start", hhmm(minute)},
                        {"end", hhmm((minute + 30) % 1440)},
                        {"time_zone", "UTC"},
-                       {"hosts", {"node-3"}}}}}}}});
+                       {"groups", {"night-shift"}}}}}}}});
   ASSERT_EQ(r.status, 201) << r.text;
   std::int64_t id = r.body["id"];
+  // The rollout keeps the CMDB's group, so the window is checked again at dispatch.
+  EXPECT_EQ(r.body["request"]["groups"],
+            (json::array({{{"name", "night-shift"}, {"hosts", {"node-3"}}}})))
+      << r.body["request"].dump();
   auto planned = hosts_of(r.body);
   EXPECT_EQ(planned["node-3"]["earliest_start"], opens) << r.body.dump(2);
   // The others finish while node-3 waits for its window.
@@ -360,7 +377,9 @@ TEST_F(RolloutTest, MaintenanceWindowDelaysAHostUntilItOpens) {
         });
       },
       60s));
-  if (unix_seconds() < opens) EXPECT_EQ(hosts_of(get(id))["node-3"]["state"], "waiting");
+  if (unix_seconds() < opens) {
+    EXPECT_EQ(hosts_of(get(id))["node-3"]["state"], "waiting");
+  }
   auto done = wait_finished(id, 150s);
   ASSERT_EQ(done["state"], "succeeded") << done.dump(2);
   EXPECT_GE(hosts_of(done)["node-3"]["dispatched_at"].get<std::int64_t>(), opens);

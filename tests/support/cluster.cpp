@@ -201,6 +201,21 @@ ApiResult ControllerProcess::upload_raw(const std::filesystem::path& package) {
   return ApiResult{r.status, nlohmann::json::parse(r.body, nullptr, false), r.body};
 }
 
+nlohmann::json ControllerProcess::events(const std::string& types) {
+  nlohmann::json items = nlohmann::json::array();
+  std::int64_t after = 0;
+  for (int page = 0; page < 1000; ++page) {
+    auto r =
+        api("GET", "/api/v1/events?limit=500&after=" + std::to_string(after) + "&types=" + types);
+    if (r.status != 200) throw std::runtime_error("GET /events: " + r.text);
+    for (const auto& e : r.body["items"]) items.push_back(e);
+    const std::int64_t last = r.body.value("last_id", after);
+    if (last == after) break;
+    after = last;
+  }
+  return items;
+}
+
 nlohmann::json ControllerProcess::wait_deployment(std::int64_t id,
                                                   std::chrono::milliseconds timeout) {
   nlohmann::json last;

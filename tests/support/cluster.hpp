@@ -90,6 +90,9 @@ class ControllerProcess {
   // A client context with only the CA (no client certificate).
   std::shared_ptr<asio::ssl::context> anonymous_tls() const;
 
+  // Every event of `types` (GET /events?types=..., e.g. "rollout.*"), oldest first, following
+  // the pages (an agent's inventory fills the log with CMDB entries; a page may match nothing).
+  nlohmann::json events(const std::string& types);
   // Waits until the deployment's status is succeeded or failed; returns its JSON.
   nlohmann::json wait_deployment(std::int64_t id,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
