@@ -5,6 +5,7 @@
 #include <set>
 
 #include "controller/query/host_document.hpp"
+#include "protocol/json_limits.hpp"
 
 namespace relman::controller::rollout {
 namespace {
@@ -86,6 +87,9 @@ Result<Plan> plan_known_hosts(Store& store, const PlanRequest& given, std::int64
     *effective = given;
     effective->groups.clear();
     for (const auto& g : request.groups) {
+      // A window names a group by at most kMaxIdLength bytes; a longer CMDB name (a CI name
+      // may have 200) can scope no window, and the stored request must read back.
+      if (g.name.size() > protocol::kMaxIdLength) continue;
       HostGroup kept{g.name, {}};
       for (const auto& h : g.hosts) {
         if (target_ids.contains(h)) kept.hosts.push_back(h);
