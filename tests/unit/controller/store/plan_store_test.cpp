@@ -14,17 +14,6 @@ using nlohmann::json;
 
 class PlanStoreCmdbTest : public StoreBackendTest {
  protected:
-  std::int64_t host_ci(const std::string& agent) {
-    cmdb::CiFilter f;
-    f.class_name = "host";
-    auto list = store->list_cis(f, Page{});
-    EXPECT_TRUE(list);
-    for (const auto& ci : list ? *list : std::vector<cmdb::CiRecord>{}) {
-      if (ci.source_key == "agent:" + agent) return ci.id;
-    }
-    ADD_FAILURE() << "no host CI for " << agent;
-    return 0;
-  }
   void part_of(const std::string& agent, const std::string& service) {
     cmdb::CiDraft d;
     d.class_name = "service";

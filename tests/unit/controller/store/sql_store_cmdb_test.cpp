@@ -206,17 +206,7 @@ TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
 
 TEST_P(SqlStoreCmdbTest, HostFactsForThePlannerComeFromTheRelationships) {
   for (const char* agent : {"a1", "a2", "a3"}) ASSERT_TRUE(store->host_connected(agent, 100));
-  auto host = [&](const std::string& agent) {
-    cmdb::CiFilter f;
-    f.class_name = "host";
-    auto list = store->list_cis(f, Page{});
-    EXPECT_TRUE(list);
-    for (const auto& ci : list ? *list : std::vector<cmdb::CiRecord>{}) {
-      if (ci.source_key == "agent:" + agent) return ci.id;
-    }
-    ADD_FAILURE() << "no host CI for " << agent;
-    return std::int64_t{0};
-  };
+  auto host = [&](const std::string& agent) { return host_ci(agent); };
   auto relate = [&](std::int64_t from, const std::string& type, std::int64_t to) {
     auto r = store->create_relationship(from, type, to, "alice");
     ASSERT_TRUE(r) << type << ": " << r.error().describe();

@@ -24,6 +24,19 @@ class StoreBackendTest : public sql::BackendTest {
     return SqlStore::open_sqlite(sqlite_file());
   }
 
+  // The id of the host CI an agent's connection created (0, and a test failure, if none).
+  std::int64_t host_ci(const std::string& agent) {
+    cmdb::CiFilter f;
+    f.class_name = "host";
+    auto list = store->list_cis(f, Page{});
+    EXPECT_TRUE(list);
+    for (const auto& ci : list ? *list : std::vector<cmdb::CiRecord>{}) {
+      if (ci.source_key == "agent:" + agent) return ci.id;
+    }
+    ADD_FAILURE() << "no host CI for " << agent;
+    return 0;
+  }
+
   std::unique_ptr<SqlStore> store;
 };
 
