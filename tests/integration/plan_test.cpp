@@ -136,15 +136,6 @@ TEST_F(PlanApiTest, ShowsWavesHostsAndStartTimesWithoutStoringOrSendingAnything)
 
 TEST_F(PlanApiTest, TheCmdbOrdersGroupsSelectsAndExplainsThePlan) {
   // The agents' hosts are host CIs; services run on them and depend on each other.
-  auto host_ci = [&](const std::string& agent) {
-    auto r = controller.api("GET", "/api/v1/cmdb/cis?class=host&limit=500");
-    EXPECT_EQ(r.status, 200) << r.text;
-    for (const auto& ci : r.body["items"]) {
-      if (ci["attributes"].value("agent_id", "") == agent) return ci["id"].get<std::int64_t>();
-    }
-    ADD_FAILURE() << "no host CI for " << agent << ": " << r.text;
-    return std::int64_t{0};
-  };
   auto service = [&](const std::string& name) {
     auto r = controller.api("POST", "/api/v1/cmdb/cis",
                             json{{"class", "service"}, {"name", name}, {"stage", "production"}});
@@ -156,7 +147,7 @@ TEST_F(PlanApiTest, TheCmdbOrdersGroupsSelectsAndExplainsThePlan) {
                             json{{"type", type}, {"to", to}});
     EXPECT_EQ(r.status, 201) << type << ": " << r.text;
   };
-  const auto web1 = host_ci("web-1"), web2 = host_ci("web-2");
+  const auto web1 = controller.host_ci("web-1"), web2 = controller.host_ci("web-2");
   const auto payments = service("payments"), shop = service("shop"), farm = service("berlin");
   relate(payments, "runs_on", web1);
   relate(shop, "runs_on", web2);

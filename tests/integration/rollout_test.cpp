@@ -328,13 +328,7 @@ TEST_F(RolloutTest, PauseResumeAndAbort) {
 TEST_F(RolloutTest, MaintenanceWindowOfACmdbGroupDelaysAHostUntilItOpens) {
   auto package = upload("app");
   // node-3 is in group "night-shift" by the CMDB: its host CI is part_of that service.
-  auto cis = controller.api("GET", "/api/v1/cmdb/cis?class=host&limit=500");
-  ASSERT_EQ(cis.status, 200) << cis.text;
-  std::int64_t node3 = 0;
-  for (const auto& ci : cis.body["items"]) {
-    if (ci["attributes"].value("agent_id", "") == "node-3") node3 = ci["id"];
-  }
-  ASSERT_GT(node3, 0) << cis.text;
+  const std::int64_t node3 = controller.host_ci("node-3");
   auto shift = controller.api("POST", "/api/v1/cmdb/cis",
                               json{{"class", "service"}, {"name", "night-shift"}});
   ASSERT_EQ(shift.status, 201) << shift.text;

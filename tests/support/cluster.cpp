@@ -216,6 +216,15 @@ nlohmann::json ControllerProcess::events(const std::string& types) {
   return items;
 }
 
+std::int64_t ControllerProcess::host_ci(const std::string& agent_id) {
+  auto r = api("GET", "/api/v1/cmdb/cis?class=host&limit=500");
+  if (r.status != 200) throw std::runtime_error("GET /cmdb/cis: " + r.text);
+  for (const auto& ci : r.body["items"]) {
+    if (ci["attributes"].value("agent_id", "") == agent_id) return ci["id"].get<std::int64_t>();
+  }
+  throw std::runtime_error("no host CI for agent " + agent_id + ": " + r.text);
+}
+
 nlohmann::json ControllerProcess::wait_deployment(std::int64_t id,
                                                   std::chrono::milliseconds timeout) {
   nlohmann::json last;

@@ -93,6 +93,8 @@ class ControllerProcess {
   // Every event of `types` (GET /events?types=..., e.g. "rollout.*"), oldest first, following
   // the pages (an agent's inventory fills the log with CMDB entries; a page may match nothing).
   nlohmann::json events(const std::string& types);
+  // The id of the host CI the agent's reports created (attribute agent_id); throws if none.
+  std::int64_t host_ci(const std::string& agent_id);
   // Waits until the deployment's status is succeeded or failed; returns its JSON.
   nlohmann::json wait_deployment(std::int64_t id,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
