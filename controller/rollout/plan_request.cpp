@@ -254,6 +254,18 @@ std::vector<std::string> groups_of(const PlanRequest& request, const std::string
   return out;
 }
 
+std::map<std::string, std::vector<std::string>> groups_by_host(const PlanRequest& request) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& g : request.groups) {
+    for (const auto& h : g.hosts) out[h].push_back(g.name);
+  }
+  for (auto& [host, names] : out) {
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+  }
+  return out;
+}
+
 Result<Schedule> request_schedule(const PlanRequest& request) {
   return Schedule::make(request.maintenance, request.blackouts);
 }

@@ -56,6 +56,7 @@ Result<Plan> plan_known_hosts(Store& store, const PlanRequest& given, std::int64
   RELMAN_TRY(request, merged_request(given, facts));
   std::map<std::string, json> host_cis;
   for (const auto& [agent, ci] : facts.host_cis) host_cis.emplace(agent, cmdb_json(ci));
+  const auto groups = groups_by_host(request);
   TargetSelector selector(request.target);
   constexpr std::int64_t kPage = 500;
   for (std::int64_t offset = 0;; offset += kPage) {
@@ -67,7 +68,8 @@ Result<Plan> plan_known_hosts(Store& store, const PlanRequest& given, std::int64
     }
     RELMAN_TRY(hosts, store.list_hosts(Page{kPage, offset}, HostQuery{}));
     for (auto& h : hosts) {
-      PlanHost host{h.agent_id, groups_of(request, h.agent_id)};
+      auto in = groups.find(h.agent_id);
+      PlanHost host{h.agent_id, in == groups.end() ? std::vector<std::string>{} : in->second};
       auto inventory = nlohmann::json::parse(h.inventory_json, nullptr, false);
       auto ci = host_cis.find(h.agent_id);
       selector.offer(host,

@@ -34,7 +34,11 @@ Result<RolloutUpdate> RolloutRunner::step_rollout(std::int64_t id, std::int64_t 
     auto doc = nlohmann::json::parse(r.request_json, nullptr, false);
     RELMAN_TRY(request, plan_request_from_json(doc));
     RELMAN_TRY(schedule, request_schedule(request));
-    GroupsOf groups = [&](const std::string& host) { return groups_of(request, host); };
+    const auto by_host = groups_by_host(request);
+    GroupsOf groups = [&](const std::string& host) {
+      auto in = by_host.find(host);
+      return in == by_host.end() ? std::vector<std::string>{} : in->second;
+    };
     return step(r, schedule, groups, now);
   };
   RELMAN_TRY(update, store_.update_rollout(id, change, "controller"));

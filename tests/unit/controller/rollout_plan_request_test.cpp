@@ -55,6 +55,10 @@ TEST(PlanRequest, ReadsEveryField) {
   EXPECT_EQ(groups_of(*req, "web-1"), (std::vector<std::string>{"all", "berlin"}));
   EXPECT_EQ(groups_of(*req, "db-1"), (std::vector<std::string>{"berlin"}));
   EXPECT_TRUE(groups_of(*req, "other").empty());
+  // The index says the same for every host at once.
+  auto index = groups_by_host(*req);
+  for (const char* host : {"web-1", "db-1"}) EXPECT_EQ(index[host], groups_of(*req, host)) << host;
+  EXPECT_FALSE(index.contains("other"));
 }
 
 TEST(PlanRequest, WritesBackWhatItRead) {
