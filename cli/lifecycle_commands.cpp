@@ -125,14 +125,9 @@ void run_transition(const TransitionOptions& o, CommandStatus& status) {
   auto r = api->call("POST", path + "/transitions", body);
   if (!r) return report_error(status, r.error());
   if (o.json) return print_json(*r);
-  auto after = api->call("GET", path);
+  const auto next = joined((*r)["allowed_actions"]);
   std::cout << "release " << text(*r, "number") << " is now " << text(*r, "state") << " (version "
-            << text(*r, "version") << ")";
-  if (after) {
-    const auto next = joined((*after)["allowed_actions"]);
-    std::cout << "; next: " << (next.empty() ? "none" : next);
-  }
-  std::cout << "\n";
+            << text(*r, "version") << "); next: " << (next.empty() ? "none" : next) << "\n";
 }
 
 // ---- execution records ----

@@ -265,6 +265,16 @@ ApiResponse update_release(ApiServices& s, ApiCall& call) {
   return release_response(200, *rec);
 }
 
+// The actions this user may take next on `r` (the lifecycle's and the user's permissions).
+json allowed_actions_json(const ReleaseRecord& r, const User& user) {
+  auto held = permissions_of_role_names(user.roles);
+  json out = json::array();
+  for (auto a : allowed_actions(r.lifecycle, actor_of(user))) {
+    if (held.contains(permission_for(a))) out.push_back(lifecycle_action_name(a));
+  }
+  return out;
+}
+
 ApiResponse transition(ApiServices& s, ApiCall& call) {
   auto in = read_change(call);
   if (!in) return from_error(in.error());
@@ -301,7 +311,7 @@ ApiResponse transition(ApiServices& s, ApiCall& call) {
   if (!rec) return from_error(rec.error());
   spdlog::info("API: {} {} release {} -> {}", user.username, action, rec->number,
                lifecycle_state_name(rec->lifecycle.state));
-  return release_response(200, *rec);
+  return release_response(200, *rec, json{{"allowed_actions", allowed_actions_json(*rec, user)}});
 }
 
 // The execution records: executions read from the whole history (paged through, bounded)
@@ -332,15 +342,6 @@ ApiResponse add_note(ApiServices& s, ApiCall& call, std::int64_t id) {
   spdlog::info("API: {} wrote an execution note on release {} (execution {}, {} min)",
                call.actor().username, id, rec->execution, rec->minutes_spent);
   return json_response(201, to_json(*rec));
-}
-
-json allowed_actions_json(const ReleaseRecord& r, const User& user) {
-  auto held = permissions_of_role_names(user.roles);
-  json out = json::array();
-  for (auto a : allowed_actions(r.lifecycle, actor_of(user))) {
-    if (held.contains(permission_for(a))) out.push_back(lifecycle_action_name(a));
-  }
-  return out;
 }
 
 }  // namespace
