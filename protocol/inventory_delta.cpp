@@ -1,7 +1,5 @@
 #include "protocol/inventory_delta.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -112,8 +110,7 @@ void sort_collection(json& array, const InventoryCollection& c) {
   std::vector<std::pair<json, json>> keyed;
   keyed.reserve(array.size());
   for (auto& item : array) {
-    json key = json::array();
-    for (auto k : c.keys) key.push_back(item.is_object() ? item.value(k, json()) : json());
+    json key = inventory_item_key(item, c);
     keyed.emplace_back(std::move(key), std::move(item));
   }
   std::sort(keyed.begin(), keyed.end());
@@ -251,21 +248,23 @@ void normalize_inventory(json& doc) {
   sort_collections(doc);
 }
 
-Result<std::string> inventory_hash(const json& doc) {
-  RELMAN_TRY(text, canonical_json(doc));
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    return fail("inventory.hash_failed", "SHA-256 of the inventory report failed");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[md[i] >> 4];
-    hex += kHex[md[i] & 0xf];
-  }
-  return hex;
+const InventoryCollection* find_inventory_collection(std::string_view path) {
+  return find_collection(path);
 }
+
+json* find_inventory_path(json& doc, std::string_view pointer) { return find_path(doc, pointer); }
+
+bool is_keyed_inventory_item(const json& item, const InventoryCollection& c) {
+  return is_keyed_item(item, c);
+}
+
+json inventory_item_key(const json& item, const InventoryCollection& c) {
+  json key = json::array();
+  for (auto k : c.keys) key.push_back(item.is_object() ? item.value(k, json()) : json());
+  return key;
+}
+
+void sort_inventory_collections(json& doc) { sort_collections(doc); }
 
 InventoryChanges diff_inventory(const json& base, const json& current) {
   InventoryChanges out;

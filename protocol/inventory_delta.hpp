@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/error.hpp"
+#include "protocol/inventory_hash.hpp"
 
 namespace relman::protocol {
 
@@ -54,11 +55,24 @@ struct InventoryChanges {
 
 // Sorts every keyed collection present in `doc` by key (then by content, so duplicates sort
 // deterministically too) and replaces invalid UTF-8 in strings (U+FFFD), so the document hashes
-// the same on both sides.
+// the same on both sides (inventory_hash.hpp has the hash).
 void normalize_inventory(nlohmann::json& doc);
 
-// Lowercase hex SHA-256 of canonical_json(doc). protocol.non_canonical_number for floats.
-Result<std::string> inventory_hash(const nlohmann::json& doc);
+// The collection at `path`, or nullptr when it is not one of inventory_collections().
+const InventoryCollection* find_inventory_collection(std::string_view path);
+
+// The value at a JSON Pointer, walking objects only; nullptr when there is none.
+nlohmann::json* find_inventory_path(nlohmann::json& doc, std::string_view pointer);
+
+// Whether `item` is an object holding every key field of `c`.
+bool is_keyed_inventory_item(const nlohmann::json& item, const InventoryCollection& c);
+
+// The key of a keyed item: the array of its key fields' values (null for a missing one).
+nlohmann::json inventory_item_key(const nlohmann::json& item, const InventoryCollection& c);
+
+// The sorting part of normalize_inventory, for documents whose strings are valid UTF-8 already
+// (decoded messages, stored reports).
+void sort_inventory_collections(nlohmann::json& doc);
 
 // What turns `base` into `current` (both normalized). A collection with duplicate keys or items
 // that are not keyed objects is sent whole with "set".

@@ -373,6 +373,10 @@ nlohmann::json inventory_document(const InventoryReport& report) {
   return doc;
 }
 
+nlohmann::json decoded_inventory_document(const InventoryReport& report) {
+  return report_fields(report);
+}
+
 nlohmann::json to_json(const DeployOrder& order) {
   nlohmann::json j = {{"order_id", order.order_id},
                       {"deployment_id", order.deployment_id},

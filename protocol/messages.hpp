@@ -166,6 +166,9 @@ Result<Message> decode_message(std::string_view text);
 // The report as a document (every field but "type" and "hash"), normalized
 // (normalize_inventory): what inventory_hash names and deltas change.
 nlohmann::json inventory_document(const InventoryReport& report);
+// The same document not normalized, for a report decoded from a message (its strings are valid
+// UTF-8 already): inventory_hash does not depend on the collections' order.
+nlohmann::json decoded_inventory_document(const InventoryReport& report);
 
 // The order's JSON object (the bytes that are signed are canonical_json of this).
 nlohmann::json to_json(const DeployOrder& order);

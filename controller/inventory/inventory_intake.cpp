@@ -1,8 +1,11 @@
 #include "controller/inventory/inventory_intake.hpp"
 
+#include <set>
+
 #include <spdlog/spdlog.h>
 
 #include "controller/inventory/reconcile_plan.hpp"
+#include "controller/inventory/stored_inventory.hpp"
 
 namespace relman::controller {
 namespace {
@@ -21,19 +24,24 @@ std::string os_line(const json& doc) {
   return text_at(doc, "os_id") + " " + text_at(doc, "os_version");
 }
 
-Result<protocol::Message> store_document(Store& store, const std::string& agent_id, const json& doc,
-                                         const std::string& hash, const std::string& base_hash,
-                                         inventory::ReconcilePlan plan, std::int64_t now) {
-  InventoryUpdate update{text_at(doc, "hostname"), os_line(doc), doc.dump(), hash, base_hash,
-                         std::move(plan)};
-  RELMAN_CHECK(store.record_inventory(agent_id, update, now));
-  return protocol::Message{protocol::InventoryAck{hash}};
-}
-
 protocol::Message ask_full_report(const std::string& agent_id, const Error& why) {
   spdlog::warn("agent {}: inventory delta not applied ({}); asking for a full report", agent_id,
                why.describe());
   return protocol::InventoryRequest{true, why.code};
+}
+
+// The update that stores `state` (its skeleton's canonical text is `skeleton`).
+InventoryUpdate update_of(const inventory::StoredInventory& state, inventory::SkeletonText skeleton,
+                          std::string hash, std::string base_hash, inventory::ReconcilePlan plan) {
+  InventoryUpdate update;
+  update.hostname = text_at(state.skeleton, "hostname");
+  update.os = os_line(state.skeleton);
+  update.document_json = std::move(skeleton.text);
+  update.hash = std::move(hash);
+  update.base_hash = std::move(base_hash);
+  update.plan = std::move(plan);
+  update.whole_collections = state.whole;
+  return update;
 }
 
 }  // namespace
@@ -42,54 +50,85 @@ Result<protocol::Message> accept_inventory_report(Store& store, const std::strin
                                                   const protocol::InventoryReport& report,
                                                   std::int64_t now,
                                                   const std::vector<std::string>& blacklist) {
-  auto doc = protocol::inventory_document(report);
-  RELMAN_TRY(hash, protocol::inventory_hash(doc));
-  if (hash != report.hash) {
-    return fail("inventory.hash_mismatch",
-                "the report's content hashes to " + hash + ", not to the hash it names",
-                report.hash);
-  }
-  auto plan = inventory::plan_full(agent_id, doc);
+  auto doc = protocol::decoded_inventory_document(report);
+  auto plan = inventory::plan_full(agent_id, doc);  // before the collections move out
   plan.blacklist = blacklist;
-  RELMAN_TRY(ack, store_document(store, agent_id, doc, hash, "", std::move(plan), now));
+  RELMAN_TRY(state, inventory::split_inventory(std::move(doc)));
+  RELMAN_TRY(skeleton, inventory::skeleton_text(state.skeleton));
+  std::string hash = skeleton.hash;
+  if (hash != report.hash) {
+    // An agent from before the collection digests names a report by its whole document.
+    auto legacy = protocol::legacy_inventory_hash(protocol::inventory_document(report));
+    if (!legacy || *legacy != report.hash) {
+      return fail("inventory.hash_mismatch",
+                  "the report's content hashes to " + hash + ", not to the hash it names",
+                  report.hash);
+    }
+    hash = report.hash;
+  }
+  auto update = update_of(state, std::move(skeleton), hash, "", std::move(plan));
+  update.collections = std::move(state.collections);
+  RELMAN_CHECK(store.record_inventory(agent_id, update, now));
   spdlog::info("agent {}: inventory full report {}", agent_id, hash);
-  return ack;
+  return protocol::Message{protocol::InventoryAck{hash}};
 }
 
 Result<protocol::Message> accept_inventory_delta(Store& store, const std::string& agent_id,
                                                  const protocol::InventoryDelta& delta,
                                                  std::int64_t now,
                                                  const std::vector<std::string>& blacklist) {
-  RELMAN_TRY(host, store.get_host(agent_id));
-  if (!host) return fail("host.not_found", "no host with this agent id", agent_id);
-  if (host->inventory_hash.empty() || host->inventory_hash != delta.base_hash) {
+  const bool hardware = inventory::touches_hardware(delta.changes);
+  auto needed = inventory::collections_needed(delta.changes, hardware);
+  RELMAN_TRY(stored, store.inventory_state(agent_id, needed));
+  if (!stored) return fail("host.not_found", "no host with this agent id", agent_id);
+  if (stored->hash.empty() || stored->hash != delta.base_hash) {
     return ask_full_report(
         agent_id, Error{"inventory.base_mismatch",
                         "the delta builds on " + delta.base_hash + " but the stored report is " +
-                            (host->inventory_hash.empty() ? "none" : host->inventory_hash),
+                            (stored->hash.empty() ? "none" : stored->hash),
                         ""});
   }
-  auto base = json::parse(host->inventory_json, nullptr, false);
-  auto applied = protocol::apply_inventory_changes(std::move(base), delta.changes);
+  inventory::StoredInventory state;
+  state.skeleton = json::parse(stored->skeleton_json, nullptr, false);
+  state.collections = std::move(stored->collections);
+  state.whole = !needed.has_value();
+  if (!state.skeleton.is_object()) {
+    return ask_full_report(
+        agent_id, Error{"inventory.delta_invalid", "the stored report is not a JSON object", ""});
+  }
+  auto applied = inventory::apply_delta(state, delta.changes);
   if (!applied) return ask_full_report(agent_id, applied.error());
-  auto hash = protocol::inventory_hash(*applied);
-  if (!hash || *hash != delta.hash) {
+  auto skeleton = inventory::skeleton_text(state.skeleton);
+  if (!skeleton || skeleton->hash != delta.hash) {
     return ask_full_report(
         agent_id, Error{"inventory.hash_mismatch",
                         "the delta applied to the stored report does not give " + delta.hash, ""});
   }
-  auto plan = inventory::plan_delta(agent_id, delta.changes, *applied);
+  // The plan reads the document only for hardware or a replaced software list.
+  auto doc = state.whole || hardware
+                 ? inventory::assemble_inventory(state.skeleton, state.collections)
+                 : json::object();
+  auto plan = inventory::plan_delta(agent_id, delta.changes, doc);
   plan.blacklist = blacklist;
-  auto stored =
-      store_document(store, agent_id, *applied, *hash, delta.base_hash, std::move(plan), now);
-  if (!stored && stored.error().code == "inventory.base_mismatch") {
-    return ask_full_report(agent_id, stored.error());  // another connection stored one meanwhile
+  auto update =
+      update_of(state, std::move(*skeleton), delta.hash, delta.base_hash, std::move(plan));
+  if (state.whole) {
+    update.collections = std::move(state.collections);
+  } else {
+    std::set<std::string> changed;
+    for (const auto& items : delta.changes.items) changed.insert(items.path);
+    for (auto& [part, lines] : state.collections) {
+      if (changed.contains(part.first)) update.collections.emplace(part, std::move(lines));
+    }
   }
-  if (stored) {
-    spdlog::info("agent {}: inventory delta {} -> {} ({} changes)", agent_id, delta.base_hash,
-                 delta.hash, delta.changes.entry_count());
+  auto stored_now = store.record_inventory(agent_id, update, now);
+  if (!stored_now && stored_now.error().code == "inventory.base_mismatch") {
+    return ask_full_report(agent_id, stored_now.error());  // another connection stored one
   }
-  return stored;
+  RELMAN_CHECK(stored_now);
+  spdlog::info("agent {}: inventory delta {} -> {} ({} changes)", agent_id, delta.base_hash,
+               delta.hash, delta.changes.entry_count());
+  return protocol::Message{protocol::InventoryAck{delta.hash}};
 }
 
 }  // namespace relman::controller

@@ -1,5 +1,6 @@
 #include "controller/inventory/reconcile_plan.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -153,6 +154,18 @@ ReconcilePlan plan_full(const std::string& agent_id, const json& doc) {
   return plan;
 }
 
+bool touches_hardware(const protocol::InventoryChanges& changes) {
+  auto hits = [](std::string_view path) {
+    return std::any_of(kHardwarePaths.begin(), kHardwarePaths.end(),
+                       [&](std::string_view hw) { return touches(path, hw); });
+  };
+  return std::any_of(changes.unset.begin(), changes.unset.end(), hits) ||
+         std::any_of(changes.set.begin(), changes.set.end(),
+                     [&](const auto& s) { return hits(s.path); }) ||
+         std::any_of(changes.items.begin(), changes.items.end(),
+                     [&](const auto& i) { return hits(i.path); });
+}
+
 ReconcilePlan plan_delta(const std::string& agent_id, const protocol::InventoryChanges& changes,
                          const json& doc) {
   ReconcilePlan plan;
@@ -160,10 +173,8 @@ ReconcilePlan plan_delta(const std::string& agent_id, const protocol::InventoryC
     for (const auto& list : kSoftwareLists) {
       if (covers(path, list.path)) plan.software_full = true;
     }
-    for (auto hw : kHardwarePaths) {
-      if (touches(path, hw)) plan.hardware = true;
-    }
   };
+  plan.hardware = touches_hardware(changes);
   for (const auto& p : changes.unset) note_path(p);
   for (const auto& s : changes.set) note_path(s.path);
   for (const auto& items : changes.items) {

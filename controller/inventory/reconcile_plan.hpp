@@ -62,12 +62,17 @@ struct ReconcilePlan {
 std::vector<SoftwarePackage> software_in(const nlohmann::json& doc);
 std::vector<HardwareItem> hardware_in(const std::string& agent_id, const nlohmann::json& doc);
 
+// Whether a delta changes a fact that hardware CIs are made of (plan_delta then reads the
+// hardware from its document).
+bool touches_hardware(const protocol::InventoryChanges& changes);
+
 // A full report: everything in `doc`.
 ReconcilePlan plan_full(const std::string& agent_id, const nlohmann::json& doc);
 
 // A delta that turned a stored report into `doc`: the package items it adds, removes or
 // changes; hardware when it touches a hardware fact. A change that replaces a whole software
-// list ("set" on it or above it) makes the software part full.
+// list ("set" on it or above it) makes the software part full. `doc` is read only then and for
+// hardware.
 ReconcilePlan plan_delta(const std::string& agent_id, const protocol::InventoryChanges& changes,
                          const nlohmann::json& doc);
 

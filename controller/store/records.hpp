@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "controller/inventory/reconcile_plan.hpp"
+#include "controller/inventory/stored_inventory.hpp"
 #include "controller/store/release_records.hpp"
 
 namespace relman::controller {
@@ -120,8 +122,9 @@ struct HostRecord {
   std::int64_t first_seen = 0;
   std::int64_t last_seen = 0;
   // The last inventory report as a document (protocol::inventory_document: no "type", no
-  // "hash"), the hash that names it (what the agent's next delta builds on; empty before the
-  // first report) and when it was stored.
+  // "hash"; assembled from its stored form, controller/inventory/stored_inventory.hpp), the hash
+  // that names it (what the agent's next delta builds on; empty before the first report) and when
+  // it was stored.
   std::string inventory_json;
   std::string inventory_hash;
   std::int64_t inventory_at = 0;
@@ -134,13 +137,25 @@ struct HostRecord {
 struct InventoryUpdate {
   std::string hostname;
   std::string os;
-  std::string document_json;
+  std::string document_json;  // the skeleton's canonical text (or a whole document)
   std::string hash;
   // For a delta: store only while the stored hash is still this one (inventory.base_mismatch
   // otherwise), so two deltas never build on the same base. Empty for a full report.
   std::string base_hash;
   // What the report changes in the CMDB, applied in the same transaction; none: no CI changes.
   std::optional<inventory::ReconcilePlan> plan;
+  // The collections' parts to store (controller/inventory/stored_inventory.hpp); with
+  // `whole_collections` they are all the host has now, and its other stored parts are dropped.
+  inventory::Parts collections;
+  bool whole_collections = false;
+};
+
+// What a delta reads of a host's stored report: its hash, the skeleton and the collections
+// asked for (Store::inventory_state).
+struct StoredInventoryRecord {
+  std::string hash;
+  std::string skeleton_json;
+  inventory::Parts collections;
 };
 
 // One change a reconciled inventory report made (inventory_changes): action is

@@ -4,8 +4,14 @@
 #include "controller/store/sql/migrate.hpp"
 #include "controller/store/sql/pg_connection.hpp"
 #include "controller/store/sql/sqlite_connection.hpp"
+#include "controller/store/sql_store_cmdb.hpp"
 
 namespace relman::controller {
+
+SqlStore::SqlStore(std::unique_ptr<sql::Pool> pool)
+    : pool_(std::move(pool)), software_ids_(std::make_unique<store_sql::SoftwareIdCache>()) {}
+
+SqlStore::~SqlStore() = default;
 
 Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<sql::Pool> pool) {
   {

@@ -11,6 +11,9 @@
 #include "controller/store/store.hpp"
 
 namespace relman::controller {
+namespace store_sql {
+class SoftwareIdCache;
+}
 
 class SqlStore final : public Store {
  public:
@@ -22,6 +25,7 @@ class SqlStore final : public Store {
   static Result<std::unique_ptr<SqlStore>> open_postgresql(const sql::PgTarget& target,
                                                            std::size_t pool_size);
 
+  ~SqlStore() override;
   sql::Dialect dialect() const { return pool_->dialect(); }
 
   // Users and sessions (sql_store_users.cpp).
@@ -126,6 +130,8 @@ class SqlStore final : public Store {
   Result<void> host_connected(const std::string& agent_id, std::int64_t now) override;
   Result<void> host_disconnected(const std::string& agent_id, std::int64_t now) override;
   Result<void> mark_all_hosts_disconnected() override;
+  Result<std::optional<StoredInventoryRecord>> inventory_state(
+      const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) override;
   Result<void> record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                 std::int64_t now) override;
   Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) override;
@@ -176,8 +182,10 @@ class SqlStore final : public Store {
                                        const std::string& actor) override;
 
  private:
-  explicit SqlStore(std::unique_ptr<sql::Pool> pool) : pool_(std::move(pool)) {}
+  explicit SqlStore(std::unique_ptr<sql::Pool> pool);
   std::unique_ptr<sql::Pool> pool_;
+  // Committed software CI ids (sql_store_inventory.cpp).
+  std::unique_ptr<store_sql::SoftwareIdCache> software_ids_;
 };
 
 }  // namespace relman::controller

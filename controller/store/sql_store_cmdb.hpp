@@ -2,8 +2,12 @@
 // host CIs of agents). Functions run inside the caller's transaction.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "controller/cmdb/ci.hpp"
 #include "controller/inventory/reconcile_plan.hpp"
@@ -38,11 +42,32 @@ Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord
 Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
                             const std::string& hostname, const std::string& os);
 
+// The software CI of each package (manager, name, architecture, version) the store has seen, in
+// memory: a software CI is never deleted, so once committed the mapping never changes and a
+// report's 1,500 packages need no lookups. Reconciliation reads it and collects what it learns
+// (CIs it found or created); the store adds those after the transaction committed, so a rolled
+// back CI is never cached. Thread-safe; at most kMaxEntries (then it stops growing).
+class SoftwareIdCache {
+ public:
+  static constexpr std::size_t kMaxEntries = 1'000'000;
+  using Learned = std::vector<std::pair<std::string, std::int64_t>>;
+
+  // ids[i] = the cached id of keys[i], or 0.
+  void lookup(const std::vector<std::string>& keys, std::vector<std::int64_t>& ids) const;
+  void add(const Learned& learned);
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::int64_t> ids_;
+};
+
 // Applies an accepted report's plan to the CMDB for the host CI of `agent_id` (which must
 // exist): software CIs installed_on it, hardware CIs part_of it (those that left go to stage
 // in_store), and one inventory_changes row per change naming `report_hash` (sql_store_inventory).
+// Software CI ids come from `cache` where it has them; `learned` gets the others.
 Result<void> reconcile_inventory(sql::Connection& c, const std::string& agent_id,
                                  const inventory::ReconcilePlan& plan,
-                                 const std::string& report_hash, std::int64_t now);
+                                 const std::string& report_hash, std::int64_t now,
+                                 const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned);
 
 }  // namespace relman::controller::store_sql

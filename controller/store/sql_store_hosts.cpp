@@ -1,6 +1,9 @@
 // SqlStore: hosts (agents), their connection state and last inventory report.
 #include "controller/store/sql_store.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "controller/inventory/stored_inventory.hpp"
 #include "controller/store/sql_store_cmdb.hpp"
 #include "controller/store/sql_store_internal.hpp"
 
@@ -12,6 +15,80 @@ constexpr const char* kHostColumns =
 HostRecord read_host(const sql::Statement& st) {
   return HostRecord{st.text(0),  st.text(1), st.text(2), st.int64(3) != 0, st.int64(4),
                     st.int64(5), st.text(6), st.text(7), st.int64(8)};
+}
+
+// A host's stored collection parts, or only those in `parts`.
+Result<inventory::Parts> read_collections(sql::Connection& c, const std::string& agent_id,
+                                          const std::optional<std::set<inventory::Part>>& parts) {
+  inventory::Parts out;
+  if (!parts) {
+    RELMAN_TRY(st, c.prepare("SELECT path, bucket, items FROM inventory_collections WHERE "
+                             "agent_id = ?"));
+    st.bind(1, agent_id);
+    for (;;) {
+      RELMAN_TRY(row, st.step());
+      if (!row) break;
+      out.emplace(inventory::Part{st.text(0), static_cast<int>(st.int64(1))}, st.text(2));
+    }
+    return out;
+  }
+  RELMAN_TRY(one, c.prepare("SELECT items FROM inventory_collections WHERE agent_id = ? AND "
+                            "path = ? AND bucket = ?"));
+  RELMAN_TRY(all, c.prepare("SELECT bucket, items FROM inventory_collections WHERE "
+                            "agent_id = ? AND path = ?"));
+  for (const auto& [path, bucket] : *parts) {
+    if (bucket == inventory::kAllBuckets) {
+      all.reset();
+      all.bind(1, agent_id).bind(2, path);
+      for (;;) {
+        RELMAN_TRY(row, all.step());
+        if (!row) break;
+        out.emplace(inventory::Part{path, static_cast<int>(all.int64(0))}, all.text(1));
+      }
+      continue;
+    }
+    one.reset();
+    one.bind(1, agent_id).bind(2, path).bind(3, std::int64_t{bucket});
+    RELMAN_TRY(row, one.step());
+    if (row) out.emplace(inventory::Part{path, bucket}, one.text(0));
+  }
+  return out;
+}
+
+// Readers get the whole document: the skeleton with its collections put back in. Only stored
+// skeletons hold placeholders; a whole document from before reads as it is.
+Result<void> assemble_documents(sql::Connection& c, std::vector<HostRecord>& hosts) {
+  for (auto& h : hosts) {
+    if (h.inventory_json.find("\"relman-items:") == std::string::npos) continue;
+    auto skeleton = nlohmann::json::parse(h.inventory_json, nullptr, false);
+    if (skeleton.is_discarded()) continue;
+    RELMAN_TRY(collections, read_collections(c, h.agent_id, std::nullopt));
+    h.inventory_json = inventory::assemble_inventory(std::move(skeleton), collections)
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return {};
+}
+
+// Writes the report's collections (all of them, or only those it changed).
+Result<void> write_collections(sql::Connection& c, const std::string& agent_id,
+                               const InventoryUpdate& update) {
+  if (update.whole_collections) {
+    RELMAN_TRY(drop, c.prepare("DELETE FROM inventory_collections WHERE agent_id = ?"));
+    RELMAN_CHECK(drop.bind(1, agent_id).run());
+  }
+  if (update.collections.empty()) return {};
+  RELMAN_TRY(st, c.prepare("INSERT INTO inventory_collections(agent_id, path, bucket, items) "
+                           "VALUES(?, ?, ?, ?) ON CONFLICT(agent_id, path, bucket) DO UPDATE "
+                           "SET items = excluded.items"));
+  for (const auto& [part, items] : update.collections) {
+    st.reset();
+    RELMAN_CHECK(st.bind(1, agent_id)
+                     .bind(2, part.first)
+                     .bind(3, std::int64_t{part.second})
+                     .bind(4, items)
+                     .run());
+  }
+  return {};
 }
 }  // namespace
 
@@ -41,7 +118,9 @@ Result<void> SqlStore::mark_all_hosts_disconnected() {
 
 Result<void> SqlStore::record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                         std::int64_t now) {
-  return sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
+  store_sql::SoftwareIdCache::Learned learned;
+  auto stored = sql::write(*pool_, [&](sql::Connection& c) -> Result<void> {
+    learned.clear();  // a write may run again
     RELMAN_TRY(st,
                c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
                          "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5 "
@@ -55,9 +134,11 @@ Result<void> SqlStore::record_inventory(const std::string& agent_id, const Inven
                      .bind(7, update.base_hash)
                      .run());
     if (st.changes() == 1) {
+      RELMAN_CHECK(write_collections(c, agent_id, update));
       RELMAN_CHECK(store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
       if (!update.plan) return ok();
-      return store_sql::reconcile_inventory(c, agent_id, *update.plan, update.hash, now);
+      return store_sql::reconcile_inventory(c, agent_id, *update.plan, update.hash, now,
+                                            *software_ids_, learned);
     }
     RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
     exists.bind(1, agent_id);
@@ -66,6 +147,8 @@ Result<void> SqlStore::record_inventory(const std::string& agent_id, const Inven
     return fail("inventory.base_mismatch",
                 "the stored inventory is no longer the report this delta builds on", agent_id);
   });
+  if (stored) software_ids_->add(learned);  // committed
+  return stored;
 }
 
 Result<std::vector<HostRecord>> SqlStore::list_hosts(const Page& page, const HostQuery& query) {
@@ -79,7 +162,9 @@ Result<std::vector<HostRecord>> SqlStore::list_hosts(const Page& page, const Hos
         .bind(2, query.stale_before)
         .bind(3, store_sql::clamp_limit(page.limit))
         .bind(4, page.offset);
-    return store_sql::collect<HostRecord>(st, read_host);
+    RELMAN_TRY(hosts, store_sql::collect<HostRecord>(st, read_host));
+    RELMAN_CHECK(assemble_documents(c, hosts));
+    return hosts;
   });
 }
 
@@ -90,7 +175,24 @@ Result<std::optional<HostRecord>> SqlStore::get_host(const std::string& agent_id
     st.bind(1, agent_id);
     RELMAN_TRY(row, st.step());
     if (!row) return std::optional<HostRecord>();
-    return std::optional<HostRecord>(read_host(st));
+    std::vector<HostRecord> one{read_host(st)};
+    RELMAN_CHECK(assemble_documents(c, one));
+    return std::optional<HostRecord>(std::move(one.front()));
+  });
+}
+
+Result<std::optional<StoredInventoryRecord>> SqlStore::inventory_state(
+    const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) {
+  return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::optional<StoredInventoryRecord>> {
+    RELMAN_TRY(st,
+               c.prepare("SELECT inventory_hash, inventory_json FROM hosts WHERE agent_id = ?"));
+    st.bind(1, agent_id);
+    RELMAN_TRY(row, st.step());
+    if (!row) return std::optional<StoredInventoryRecord>();
+    StoredInventoryRecord out{st.text(0), st.text(1), {}};
+    RELMAN_TRY(collections, read_collections(c, agent_id, parts));
+    out.collections = std::move(collections);
+    return std::optional<StoredInventoryRecord>(std::move(out));
   });
 }
 

@@ -51,8 +51,11 @@ json describe(const SoftwarePackage& p) {
 class Reconciler {
  public:
   Reconciler(sql::Connection& c, std::int64_t host, std::string agent_id, std::string report,
-             const std::vector<std::string>& blacklist, std::int64_t now)
-      : c_(c),
+             const std::vector<std::string>& blacklist, std::int64_t now,
+             const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned)
+      : cache_(cache),
+        learned_(learned),
+        c_(c),
         host_(host),
         agent_id_(std::move(agent_id)),
         report_(std::move(report)),
@@ -75,6 +78,8 @@ class Reconciler {
   void record_software(const std::vector<Installed>& removed, const std::vector<Installed>& added);
   Result<void> alert_blacklisted(const std::vector<Installed>& added);
 
+  const SoftwareIdCache& cache_;
+  SoftwareIdCache::Learned& learned_;
   sql::Connection& c_;
   std::int64_t host_;
   std::string agent_id_;
@@ -86,29 +91,42 @@ class Reconciler {
   std::int64_t software_count_ = -1;  // set by a baseline: the host's first software list
 };
 
-// The software CI of each package, created on first sight (with its CMDB version 1, which
-// names the report that brought it).
+// The software CI of each package: from the cache, else from inventory_software, else created
+// on first sight (with its CMDB version 1, which names the report that brought it).
 Result<std::vector<std::int64_t>> Reconciler::software_ids(
     const std::vector<SoftwarePackage>& pkgs) {
+  std::vector<std::string> keys;
+  keys.reserve(pkgs.size());
+  for (const auto& p : pkgs) keys.push_back(key_of(p));
+  std::vector<std::int64_t> ids;
+  cache_.lookup(keys, ids);
+  std::vector<std::size_t> missing;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == 0) missing.push_back(i);
+  }
+  if (missing.empty()) return ids;
+
   std::unordered_map<std::string, std::int64_t> found;
-  found.reserve(pkgs.size());
   if (c_.dialect() == sql::Dialect::sqlite) {
     // In-process: one prepared index lookup per package beats parsing a 400-parameter
     // statement (batches pay off where each statement is a network round trip).
     RELMAN_TRY(one, c_.prepare("SELECT ci_id FROM inventory_software WHERE name = ? AND "
                                "version = ? AND architecture = ? AND manager = ?"));
-    for (const auto& p : pkgs) {
+    for (auto i : missing) {
+      const auto& p = pkgs[i];
       one.reset();
       one.bind(1, p.name).bind(2, p.version).bind(3, p.architecture).bind(4, p.manager);
       RELMAN_TRY(row, one.step());
-      if (row) found[key_of(p)] = one.int64(0);
+      if (row) found[keys[i]] = one.int64(0);
     }
   } else {
+    std::vector<SoftwarePackage> wanted;
+    for (auto i : missing) wanted.push_back(pkgs[i]);
     RELMAN_CHECK(run_batched<SoftwarePackage>(
         c_,
         "SELECT ci_id, name, version, architecture, manager FROM inventory_software WHERE "
         "(name, version, architecture, manager) IN (VALUES ",
-        "(?, ?, ?, ?)", ")", pkgs,
+        "(?, ?, ?, ?)", ")", wanted,
         [](sql::Statement& st, int i, const SoftwarePackage& p) {
           st.bind(i, p.name)
               .bind(i + 1, p.version)
@@ -120,11 +138,9 @@ Result<std::vector<std::int64_t>> Reconciler::software_ids(
           found[key_of({st.text(4), st.text(1), st.text(3), st.text(2)})] = st.int64(0);
         }));
   }
-  std::vector<std::int64_t> ids;
-  ids.reserve(pkgs.size());
-  for (const auto& p : pkgs) {
-    auto key = key_of(p);
-    auto it = found.find(key);
+  for (auto i : missing) {
+    const auto& p = pkgs[i];
+    auto it = found.find(keys[i]);
     if (it == found.end()) {
       cmdb::CiState s;
       s.name = p.name + " " + p.version + (p.architecture.empty() ? "" : " " + p.architecture);
@@ -145,9 +161,12 @@ Result<std::vector<std::int64_t>> Reconciler::software_ids(
                        .bind(4, p.version)
                        .bind(5, p.architecture)
                        .run());
-      it = found.emplace(key, ci.id).first;
+      it = found.emplace(keys[i], ci.id).first;
+      learned_.emplace_back(keys[i], ci.id);
+    } else if (ids[i] == 0) {
+      learned_.emplace_back(keys[i], it->second);
     }
-    ids.push_back(it->second);
+    ids[i] = it->second;
   }
   return ids;
 }
@@ -164,6 +183,17 @@ Result<std::vector<Installed>> Reconciler::installed() {
 }
 
 Result<void> Reconciler::link(const std::vector<std::int64_t>& ids, const std::string& type) {
+  if (c_.dialect() == sql::Dialect::sqlite) {
+    // As for the lookups: one prepared row at a time parses once, not once per batch.
+    RELMAN_TRY(st, c_.prepare("INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, "
+                              "created_at) VALUES(?, ?, ?, ?, ?) "
+                              "ON CONFLICT(from_id, type, to_id) DO NOTHING"));
+    for (auto id : ids) {
+      st.reset();
+      RELMAN_CHECK(st.bind(1, id).bind(2, type).bind(3, host_).bind(4, actor_).bind(5, now_).run());
+    }
+    return {};
+  }
   return run_batched<std::int64_t>(
       c_, "INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, created_at) VALUES ",
       "(?, ?, ?, ?, ?)", " ON CONFLICT(from_id, type, to_id) DO NOTHING", ids,
@@ -403,10 +433,11 @@ Result<void> Reconciler::finish(const std::string& agent_id) {
 
 Result<void> reconcile_inventory(sql::Connection& c, const std::string& agent_id,
                                  const inventory::ReconcilePlan& plan,
-                                 const std::string& report_hash, std::int64_t now) {
+                                 const std::string& report_hash, std::int64_t now,
+                                 const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned) {
   RELMAN_TRY(host, load_ci_by_source(c, "agent:" + agent_id));
   if (!host) return fail("store.corrupt", "the host CI of this agent is missing", agent_id);
-  Reconciler r(c, host->id, agent_id, report_hash, plan.blacklist, now);
+  Reconciler r(c, host->id, agent_id, report_hash, plan.blacklist, now, cache, learned);
   if (plan.software_full) {
     RELMAN_CHECK(r.software_full(plan.software));
   } else if (!plan.software.empty() || !plan.software_gone.empty()) {
@@ -414,6 +445,24 @@ Result<void> reconcile_inventory(sql::Connection& c, const std::string& agent_id
   }
   if (plan.hardware) RELMAN_CHECK(r.hardware(agent_id, plan.hardware_items));
   return r.finish(agent_id);
+}
+
+void SoftwareIdCache::lookup(const std::vector<std::string>& keys,
+                             std::vector<std::int64_t>& ids) const {
+  ids.assign(keys.size(), 0);
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto it = ids_.find(keys[i]);
+    if (it != ids_.end()) ids[i] = it->second;
+  }
+}
+
+void SoftwareIdCache::add(const Learned& learned) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, id] : learned) {
+    if (ids_.size() >= kMaxEntries) return;
+    ids_.emplace(key, id);
+  }
 }
 
 }  // namespace store_sql

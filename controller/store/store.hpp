@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,10 @@ class Store : public AccessStore, public ReleaseStore, public ReleaseTypeStore {
   // host.not_found (the agent never said hello), inventory.base_mismatch.
   virtual Result<void> record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                         std::int64_t now) = 0;
+  // A host's stored report as a delta reads it: the collection parts asked for (nullopt:
+  // every one; bucket kAllBuckets: every part of that collection). nullopt: no such host.
+  virtual Result<std::optional<StoredInventoryRecord>> inventory_state(
+      const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) = 0;
   virtual Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) = 0;
   virtual Result<std::optional<HostRecord>> get_host(const std::string& agent_id) = 0;
 

@@ -2,7 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <map>
+#include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace relman::controller::sql {
 namespace {
@@ -25,10 +29,54 @@ bool only_space(std::string_view s) {
   return s.find_first_not_of(" \t\r\n;") == std::string_view::npos;
 }
 
+// Prepared statements a connection keeps for reuse, by SQL text: the store prepares the same
+// few hundred statements again and again, and parsing them cost more than running them (the
+// inventory's per-package probes, docs/benchmarks.md). Bounded; statements never outlive
+// their connection (they are used inside one sql::read/write).
+class StatementCache {
+ public:
+  static constexpr std::size_t kMaxStatements = 256;
+
+  ~StatementCache() {
+    for (auto& [sql, stmts] : free_) {
+      for (auto* stmt : stmts) sqlite3_finalize(stmt);
+    }
+  }
+  sqlite3_stmt* take(std::string_view sql) {
+    auto it = free_.find(sql);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    auto* stmt = it->second.back();
+    it->second.pop_back();
+    --size_;
+    return stmt;
+  }
+  void give(std::string sql, sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (size_ >= kMaxStatements) {
+      sqlite3_finalize(stmt);
+      return;
+    }
+    free_[std::move(sql)].push_back(stmt);
+    ++size_;
+  }
+
+ private:
+  std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>> free_;
+  std::size_t size_ = 0;
+};
+
 class SqliteStatement final : public StatementImpl {
  public:
-  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache, std::string sql)
+      : db_(db), stmt_(stmt), cache_(cache), sql_(std::move(sql)) {}
+  ~SqliteStatement() override {
+    if (cache_) {
+      cache_->give(std::move(sql_), stmt_);
+    } else {
+      sqlite3_finalize(stmt_);
+    }
+  }
 
   void bind_int64(int index, std::int64_t v) override {
     check_bind(sqlite3_bind_int64(stmt_, index, v), index);
@@ -83,6 +131,8 @@ class SqliteStatement final : public StatementImpl {
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  StatementCache* cache_;  // where the statement goes back to; nullptr: finalized
+  std::string sql_;
   std::optional<Error> bind_error_;
   std::int64_t changes_ = 0;
 };
@@ -90,21 +140,28 @@ class SqliteStatement final : public StatementImpl {
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
-  ~SqliteConnection() override { sqlite3_close(db_); }
+  ~SqliteConnection() override {
+    cache_.reset();  // finalizes the kept statements first
+    sqlite3_close(db_);
+  }
 
   Dialect dialect() const override { return Dialect::sqlite; }
 
   Result<Statement> prepare(std::string_view sql) override {
+    if (auto* kept = cache_->take(sql)) {
+      return Statement(
+          std::make_unique<SqliteStatement>(db_, kept, cache_.get(), std::string(sql)));
+    }
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail);
     if (rc != SQLITE_OK) return fail(sqlite_error(db_, rc, "prepare failed"));
-    auto impl = std::make_unique<SqliteStatement>(db_, stmt);
     // The PostgreSQL driver refuses several statements in one prepare(); so does this one.
     if (tail && !only_space(std::string_view(tail, sql.data() + sql.size() - tail))) {
+      sqlite3_finalize(stmt);
       return fail("store.query_failed", "prepare takes one statement", std::string(sql));
     }
-    return Statement(std::move(impl));
+    return Statement(std::make_unique<SqliteStatement>(db_, stmt, cache_.get(), std::string(sql)));
   }
 
   Result<void> exec(std::string_view sql) override {
@@ -129,6 +186,7 @@ class SqliteConnection final : public Connection {
 
  private:
   sqlite3* db_;
+  std::unique_ptr<StatementCache> cache_ = std::make_unique<StatementCache>();
 };
 
 }  // namespace
@@ -145,8 +203,11 @@ Result<std::unique_ptr<Connection>> open_sqlite(const std::filesystem::path& fil
   }
   auto out = std::make_unique<SqliteConnection>(db);
   sqlite3_busy_timeout(db, 5000);
-  for (auto sql :
-       {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"}) {
+  // A 64 MiB page cache (the default is 2 MiB) keeps the CMDB's hot index pages in memory, and
+  // a checkpoint every 10,000 WAL pages (40 MiB; the default is 1,000) syncs a tenth as often
+  // and copies a page rewritten many times once (docs/benchmarks.md).
+  for (auto sql : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL",
+                   "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=10000"}) {
     if (auto r = out->exec(sql); !r) {
       return fail("store.open_failed", "cannot open database: " + r.error().message, file.string());
     }

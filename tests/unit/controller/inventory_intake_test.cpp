@@ -87,6 +87,22 @@ TEST_F(InventoryIntakeTest, RefusesAFullReportWhoseHashIsNotItsContents) {
   EXPECT_EQ(host().inventory_hash, "");
 }
 
+// An agent from before collection digests names its report by the whole document's hash: its
+// full report is still taken, and its deltas (hashed the old way) turn into full reports.
+TEST_F(InventoryIntakeTest, TakesAFullReportFromAnAgentBeforeCollectionDigests) {
+  auto base = report({"bash", "curl"});
+  base.hash = *protocol::legacy_inventory_hash(protocol::inventory_document(base));
+  ASSERT_NE(base.hash, *protocol::inventory_hash(protocol::inventory_document(base)));
+  store_full(base);
+  EXPECT_EQ(host().inventory_hash, base.hash);
+  EXPECT_EQ(json::parse(host().inventory_json), protocol::inventory_document(base));
+  auto next = report({"bash", "htop"});
+  next.hash = *protocol::legacy_inventory_hash(protocol::inventory_document(next));
+  EXPECT_EQ(requested_reason(accept_inventory_delta(*store, "web-01", delta(base, next), 300)),
+            "inventory.hash_mismatch");
+  EXPECT_EQ(host().inventory_hash, base.hash);
+}
+
 TEST_F(InventoryIntakeTest, RefusesAReportFromAHostThatNeverSaidHello) {
   auto answer = accept_inventory_report(*store, "ghost", report({"bash"}), 200);
   ASSERT_FALSE(answer);

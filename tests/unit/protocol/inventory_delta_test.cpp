@@ -150,6 +150,60 @@ TEST(InventoryDelta, HashRefusesFloats) {
   EXPECT_EQ(h.error().code, "protocol.non_canonical_number");
 }
 
+TEST(InventoryDelta, HashRefusesFloatsInCollectionItemsToo) {
+  auto doc = sample();
+  dpkg(doc)[0]["load"] = 0.5;
+  auto h = inventory_hash(doc);
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().code, "protocol.non_canonical_number");
+}
+
+// The report hash sums the collections' items: independent of their order, moved by each item,
+// and not the old whole-document hash (which older agents send).
+TEST(InventoryHash, CollectionsHashByTheirItemsNotTheirOrder) {
+  auto doc = sample();
+  auto shuffled = doc;
+  std::swap(dpkg(shuffled)[0], dpkg(shuffled)[2]);
+  EXPECT_EQ(*inventory_hash(doc), *inventory_hash(shuffled));
+  EXPECT_NE(*inventory_hash(doc), *legacy_inventory_hash(doc));
+  auto skeleton = inventory_skeleton(doc);
+  ASSERT_TRUE(skeleton);
+  const auto& placeholder = (*skeleton)["facts"]["software"]["dpkg"]["packages"];
+  ASSERT_TRUE(placeholder.is_string());
+  auto digest = parse_collection_placeholder(placeholder.get<std::string>());
+  ASSERT_TRUE(digest);
+  EXPECT_EQ(digest->count, 3u);
+  EXPECT_EQ(*skeleton_hash(*skeleton), *inventory_hash(doc));
+  // Taking one item's digest away and adding another's is the digest of the changed list.
+  auto changed = doc;
+  dpkg(changed)[1] = pkg("curl", "8.0");
+  auto moved = *digest;
+  moved.subtract(*item_digest(dpkg(doc)[1]));
+  moved.add(*item_digest(dpkg(changed)[1]));
+  auto expected = parse_collection_placeholder(
+      (*inventory_skeleton(changed))["facts"]["software"]["dpkg"]["packages"].get<std::string>());
+  ASSERT_TRUE(expected);
+  EXPECT_EQ(moved, *expected);
+  EXPECT_NE(*inventory_hash(changed), *inventory_hash(doc));
+}
+
+TEST(InventoryHash, PlaceholdersAreReadStrictly) {
+  ItemsDigest d;
+  d.count = 2;
+  d.lanes = {1, 2, 3, 0xffffffffffffffffull};
+  auto text = collection_placeholder(d);
+  EXPECT_EQ(parse_collection_placeholder(text), d);
+  const std::vector<std::string> bad_texts = {"relman-items:",
+                                              "relman-items:2:",
+                                              "relman-items:x:" + d.hex(),
+                                              "relman-items:2:" + d.hex().substr(1),
+                                              "other:2:" + d.hex(),
+                                              "relman-items:2:" + std::string(64, 'G')};
+  for (const auto& bad : bad_texts) {
+    EXPECT_FALSE(parse_collection_placeholder(bad)) << bad;
+  }
+}
+
 void expect_apply_refused(const json& base, const InventoryChanges& changes,
                           const std::string& context) {
   auto r = apply_inventory_changes(base, changes);

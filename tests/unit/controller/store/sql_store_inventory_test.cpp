@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "controller/inventory/inventory_intake.hpp"
+#include "controller/inventory/stored_inventory.hpp"
 #include "controller/store/sql_store.hpp"
 #include "tests/unit/controller/store/backend.hpp"
 
@@ -322,6 +324,66 @@ TEST_P(SqlStoreInventoryTest, HistoryOfAnUnknownCiIsRefused) {
   auto r = store->inventory_changes(999, Page{10, 0});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "cmdb.ci_not_found");
+}
+
+// Through the controller's intake: a report is stored as a skeleton plus collection parts, reads
+// back whole, and a delta changes only the parts holding its items.
+TEST_P(SqlStoreInventoryTest, ReportsAreStoredInPartsAndReadBackWhole) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  json packages = json::array();
+  for (int i = 0; i < 300; ++i) packages.push_back(package("pkg-" + std::to_string(i), "1"));
+  protocol::InventoryReport r{
+      "web1", "debian",
+      "12",   "Debian 12",
+      "6.1",  "x86_64",
+      "Xeon", 4,
+      2048,   document("web1", packages, json::array({disk("sda", "S1")})).at("facts"),
+      ""};
+  r.hash = *protocol::inventory_hash(protocol::inventory_document(r));
+  auto ack = accept_inventory_report(*store, "a1", r, 200);
+  ASSERT_TRUE(ack) << ack.error().describe();
+  ASSERT_TRUE(std::holds_alternative<protocol::InventoryAck>(*ack));
+  auto whole = store->inventory_state("a1", std::nullopt);
+  ASSERT_TRUE(whole && *whole);
+  EXPECT_EQ((*whole)->hash, r.hash);
+  EXPECT_GT((*whole)->collections.size(), 32u);  // 300 packages over the buckets
+  EXPECT_EQ(json::parse((*store->get_host("a1"))->inventory_json), protocol::inventory_document(r));
+
+  auto next = r;
+  next.facts["software"]["dpkg"]["packages"][7]["version"] = "2";
+  next.facts["software"]["dpkg"]["packages"].push_back(package("zzz", "1"));
+  next.hash = *protocol::inventory_hash(protocol::inventory_document(next));
+  auto changes =
+      protocol::diff_inventory(protocol::inventory_document(r), protocol::inventory_document(next));
+  auto parts = inventory::collections_needed(changes, false);
+  ASSERT_TRUE(parts);
+  auto loaded = store->inventory_state("a1", parts);
+  ASSERT_TRUE(loaded && *loaded);
+  EXPECT_LE((*loaded)->collections.size(), 2u);
+  auto answer = accept_inventory_delta(*store, "a1", {r.hash, next.hash, changes}, 300);
+  ASSERT_TRUE(answer) << answer.error().describe();
+  ASSERT_TRUE(std::holds_alternative<protocol::InventoryAck>(*answer))
+      << protocol::encode_message(*answer);
+  EXPECT_EQ(json::parse((*store->get_host("a1"))->inventory_json),
+            protocol::inventory_document(next));
+  EXPECT_EQ(running("zzz", "1").size(), 1u);
+  EXPECT_EQ(running("pkg-7", "2").size(), 1u);
+  EXPECT_TRUE(running("pkg-7", "1").empty());
+}
+
+// The store caches software CI ids only once they are committed: a report whose transaction
+// fails leaves no id behind, and the next report creates the CIs again.
+TEST_P(SqlStoreInventoryTest, ARolledBackReportLeavesNoCachedSoftwareIds) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  auto doc = document("web1", json::array({package("fresh", "1")}), json::array());
+  auto plan = inventory::plan_full("a1", doc);
+  // A name the store refuses (NUL), written after the software CIs: the transaction fails.
+  plan.hardware_items.push_back({"agent:a1/bad", std::string("bad\0", 4), json{{"kind", "cpu"}}});
+  InventoryUpdate bad{"web1", "debian", doc.dump(), "h1", "", plan};
+  EXPECT_FALSE(store->record_inventory("a1", bad, 200));
+  EXPECT_TRUE(running("fresh", "1").empty());
+  full("a1", doc, "h2");
+  EXPECT_EQ(running("fresh", "1").size(), 1u);
 }
 
 RELMAN_INSTANTIATE_BACKENDS(SqlStoreInventoryTest);

@@ -1,0 +1,75 @@
+// A host's last inventory report as the controller keeps it, so that a delta costs what it
+// changes and not what the host has: the skeleton (the document with each keyed collection
+// replaced by its placeholder, protocol/inventory_hash.hpp; the report hash is the SHA-256 of
+// its canonical text) plus each collection's items as text, one line per item:
+//
+//   <item digest, 64 hex>\t<canonical key JSON>\t<canonical item JSON>\n
+//
+// sorted by key, then item (canonical JSON holds no raw tab or newline). A collection's lines are
+// spread over kBuckets parts by a hash of the key, so that a delta loads and rewrites only the
+// parts holding the items it adds, removes or changes (a few KB, not the 150 KB of 1,500
+// packages), and moves the collection's digest by those items alone.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/error.hpp"
+#include "protocol/inventory_delta.hpp"
+
+namespace relman::controller::inventory {
+
+inline constexpr int kBuckets = 64;
+
+// A part of a collection: its path and bucket (0..kBuckets-1). As a request to load, bucket
+// kAllBuckets stands for every part of the collection.
+using Part = std::pair<std::string, int>;
+inline constexpr int kAllBuckets = -1;
+using Parts = std::map<Part, std::string>;  // part -> item lines
+
+// The bucket of an item whose canonical key JSON is `key` (FNV-1a: stable everywhere).
+int bucket_of(std::string_view key);
+
+struct StoredInventory {
+  nlohmann::json skeleton = nlohmann::json::object();
+  Parts collections;  // the parts loaded (a part that is not there holds no items)
+  // `collections` holds every part the host has (a full report, or a delta that replaced
+  // whole collections): the store drops the host's parts not in it.
+  bool whole = false;
+};
+
+// A report's document (from a decoded message: valid UTF-8) in stored form, whole. Errors:
+// protocol.non_canonical_number.
+Result<StoredInventory> split_inventory(nlohmann::json doc);
+
+// The canonical text of the skeleton (what is stored) and its SHA-256 (the report hash).
+struct SkeletonText {
+  std::string text;
+  std::string hash;
+};
+Result<SkeletonText> skeleton_text(const nlohmann::json& skeleton);
+
+// The document again: each placeholder whose collection is in `collections` replaced by its
+// items, sorted as normalize_inventory sorts them. A document stored before collections were
+// kept apart (no placeholders) comes back as it is. Unreadable lines are skipped.
+nlohmann::json assemble_inventory(nlohmann::json skeleton, const Parts& collections);
+
+// The parts apply_delta needs loaded for `changes` (plus the whole hardware collections when
+// `hardware`); nullopt when the delta sets or unsets a collection or an object above one: then
+// apply_delta needs every part of every collection.
+std::optional<std::set<Part>> collections_needed(const protocol::InventoryChanges& changes,
+                                                 bool hardware);
+
+// Applies `changes` as protocol::apply_inventory_changes applies them to the whole document,
+// with the same refusals (inventory.delta_invalid, context the path), touching only the
+// collections named (collections_needed); with every collection loaded (`state.whole`) a delta
+// that replaces collections is applied to the assembled document and split again.
+Result<void> apply_delta(StoredInventory& state, const protocol::InventoryChanges& changes);
+
+}  // namespace relman::controller::inventory
