@@ -166,6 +166,7 @@ void add_api_commands(CLI::App& app, CommandStatus& status) {
   add_release_commands(app, status);
   add_lifecycle_commands(app, status);
   add_host_commands(app, status);
+  add_compliance_commands(app, status);
 }
 
 }  // namespace relman::cli

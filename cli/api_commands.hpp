@@ -32,6 +32,8 @@ void add_list_and_show(CLI::App* group, const std::string& what, const std::stri
 void add_release_commands(CLI::App& app, CommandStatus& status);
 // hosts list|show|inventory-now (host_commands.cpp).
 void add_host_commands(CLI::App& app, CommandStatus& status);
+// policy list|add|remove, compliance (compliance_commands.cpp).
+void add_compliance_commands(CLI::App& app, CommandStatus& status);
 // package history, release transition|history|executions|note (lifecycle_commands.cpp);
 // after add_release_commands, whose `package` and `release` it extends.
 void add_lifecycle_commands(CLI::App& app, CommandStatus& status);

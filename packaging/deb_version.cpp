@@ -1,5 +1,7 @@
 #include "packaging/deb_version.hpp"
 
+#include <string>
+
 namespace relman::packaging {
 namespace {
 
@@ -84,6 +86,45 @@ int compare_deb_versions(std::string_view a, std::string_view b) {
   if (int c = compare_epochs(pa.epoch, pb.epoch); c != 0) return c;
   if (int c = compare_part(pa.upstream, pb.upstream); c != 0) return c;
   return compare_part(pa.revision, pb.revision);
+}
+
+Result<void> check_deb_version(std::string_view text) {
+  auto bad = [&](const std::string& why) -> Result<void> {
+    return fail("version.invalid", "not a Debian version: " + why, std::string(text));
+  };
+  if (text.empty()) return bad("it is empty");
+  if (text.size() > kMaxDebVersionLength) {
+    return bad("longer than " + std::to_string(kMaxDebVersionLength) + " bytes");
+  }
+  std::string_view upstream = text;
+  if (auto colon = text.find(':'); colon != std::string_view::npos) {
+    auto epoch = text.substr(0, colon);
+    if (epoch.empty()) return bad("the epoch before ':' is empty");
+    for (char c : epoch) {
+      if (!is_digit(c)) return bad("the epoch before ':' must be digits");
+    }
+    if (epoch.size() > 9) return bad("the epoch is too large");
+    upstream = text.substr(colon + 1);
+  }
+  std::string_view revision;
+  if (auto dash = upstream.rfind('-'); dash != std::string_view::npos) {
+    revision = upstream.substr(dash + 1);
+    upstream = upstream.substr(0, dash);
+    if (revision.empty()) return bad("the revision after the last '-' is empty");
+    for (char c : revision) {
+      if (!is_digit(c) && !is_alpha(c) && c != '.' && c != '+' && c != '~') {
+        return bad("the revision may hold only letters, digits and . + ~");
+      }
+    }
+  }
+  if (upstream.empty()) return bad("the upstream version is empty");
+  if (!is_digit(upstream.front())) return bad("the upstream version must start with a digit");
+  for (char c : upstream) {
+    if (!is_digit(c) && !is_alpha(c) && c != '.' && c != '+' && c != '~' && c != '-') {
+      return bad("the upstream version may hold only letters, digits and . + ~ -");
+    }
+  }
+  return {};
 }
 
 }  // namespace relman::packaging

@@ -45,7 +45,7 @@ int status_for(const Error& e) {
       starts("approval.") || cmdb || c == "release.field_required" ||
       c == "release.unknown_justification" || c == "release.invalid_period" ||
       c == "user.invalid_role" || c == "user.weak_password" || c == "release.unknown_type" ||
-      c == "release.unknown_group" ||
+      c == "release.unknown_group" || starts("software_policy.") ||
       (starts("release_type.") && c != "release_type.invalid_state")) {
     return 400;
   }

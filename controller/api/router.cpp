@@ -106,6 +106,7 @@ Router::Router(const ControllerConfig& config, Store& store, Dml& dml, AgentGate
   add_cmdb_routes(t, s);
   add_inventory_routes(t, s);
   add_rollout_routes(t, s);
+  add_compliance_routes(t, s);
   add_release_type_routes(t, s);
 }
 

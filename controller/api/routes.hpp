@@ -38,11 +38,13 @@ void add_host_routes(RouteTable& routes, ApiServices& services);        // hosts
 void add_rollback_routes(RouteTable& routes, ApiServices& services);    // deployments/{id}/rollback
 void add_audit_routes(RouteTable& routes, ApiServices& services);       // audit
 void add_event_routes(RouteTable& routes, ApiServices& services);  // events, notifications (pages)
-void add_webhook_routes(RouteTable& routes, ApiServices& services);     // webhooks (status)
-void add_cmdb_routes(RouteTable& routes, ApiServices& services);        // cmdb/*
+void add_webhook_routes(RouteTable& routes, ApiServices& services);  // webhooks (status)
+void add_cmdb_routes(RouteTable& routes, ApiServices& services);     // cmdb/*
 void add_inventory_routes(RouteTable& routes,
                           ApiServices& services);  // cmdb/software, inventory-changes
-void add_rollout_routes(RouteTable& routes, ApiServices& services);     // rollouts/*
+void add_rollout_routes(RouteTable& routes, ApiServices& services);  // rollouts/*
+// software-policies, compliance
+void add_compliance_routes(RouteTable& routes, ApiServices& services);
 
 // The optional package a plan or rollout body names (package_id, or package and version, as
 // POST /releases/{id}/deployments names it): package.not_found, request.* codes.

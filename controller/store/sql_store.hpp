@@ -170,6 +170,16 @@ class SqlStore final : public Store {
   Result<std::vector<SoftwareInstall>> hosts_running(const std::string& name,
                                                      const std::optional<std::string>& version,
                                                      const Page& page) override;
+  // Software policies (sql_store_software_policies.cpp) and the installed software that
+  // compliance reads (sql_store_compliance.cpp).
+  Result<inventory::SoftwarePolicy> create_software_policy(
+      const inventory::SoftwarePolicyDraft& draft, const std::string& actor) override;
+  Result<std::vector<inventory::SoftwarePolicy>> software_policies(
+      const std::optional<std::string>& group) override;
+  Result<void> delete_software_policy(std::int64_t id, const std::string& actor) override;
+  Result<std::vector<inventory::InstalledPackage>> installed_packages(
+      const std::vector<inventory::PackageKey>& packages) override;
+
   // Rollouts (sql_store_rollouts.cpp).
   Result<rollout::RolloutRecord> create_rollout(const rollout::RolloutRecord& draft,
                                                 bool allow_downgrade,

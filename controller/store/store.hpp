@@ -12,6 +12,7 @@
 #include "controller/cmdb/ci.hpp"
 #include "controller/rollout/rollout_record.hpp"
 #include "controller/store/access_store.hpp"
+#include "controller/store/compliance_store.hpp"
 #include "controller/store/records.hpp"
 #include "controller/store/release_store.hpp"
 #include "controller/store/release_type_store.hpp"
@@ -31,7 +32,10 @@ struct RolloutUpdate {
 using RolloutChange =
     std::function<Result<std::vector<rollout::RolloutEvent>>(rollout::RolloutRecord&)>;
 
-class Store : public AccessStore, public ReleaseStore, public ReleaseTypeStore {
+class Store : public AccessStore,
+              public ReleaseStore,
+              public ReleaseTypeStore,
+              public ComplianceStore {
  public:
   ~Store() override = default;
 

@@ -6,6 +6,7 @@
 
 namespace relman::test {
 namespace {
+using nlohmann::json;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -176,6 +177,67 @@ TEST_F(CliTest, InventoryNowAndStaleHosts) {
   expect_one_error_line(relman({"inventory-now", "web-01"}), "host.offline");
   auto both = relman({"hosts", "list", "--stale", "--fresh"});
   EXPECT_EQ(both.exit_code, 2) << both.output;
+}
+
+TEST_F(CliTest, SoftwarePoliciesAndHostsOutOfPolicy) {
+  TestPki pki(tmp / "pki");
+  ControllerProcess controller(tmp / "controller", pki);
+  controller.start();
+  AgentProcess agent(tmp / "agent", pki, "web-01", controller);
+  agent.start();
+  ASSERT_EQ(log_in(controller, pki).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] {
+    return !controller.api("GET", "/api/v1/hosts/web-01").body.value("inventory_hash", "").empty();
+  }));
+  auto farm =
+      controller.api("POST", "/api/v1/cmdb/cis", json{{"class", "service"}, {"name", "web-farm"}});
+  ASSERT_EQ(farm.status, 201) << farm.text;
+  ASSERT_EQ(controller
+                .api("POST",
+                     "/api/v1/cmdb/cis/" + std::to_string(controller.host_ci("web-01")) +
+                         "/relationships",
+                     json{{"type", "part_of"}, {"to", farm.body["id"]}})
+                .status,
+            201);
+
+  auto empty = relman({"compliance"});
+  EXPECT_EQ(empty.exit_code, 0) << empty.output;
+  EXPECT_NE(empty.output.find("no software policies"), std::string::npos) << empty.output;
+  auto add = relman({"policy", "add", "--group", "web-farm", "--package", "no-such-package",
+                     "--min-version", "1:2.0~rc1", "--note", "needed"});
+  ASSERT_EQ(add.exit_code, 0) << add.output;
+  EXPECT_NE(add.output.find("policy 1: hosts in group web-farm must have dpkg package "
+                            "no-such-package (>= 1:2.0~rc1)"),
+            std::string::npos)
+      << add.output;
+  auto list = relman({"policy", "list", "--group", "web-farm"});
+  EXPECT_NE(list.output.find("no-such-package"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("needed"), std::string::npos) << list.output;
+
+  auto report = relman({"compliance", "--group", "web-farm"});
+  EXPECT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_NE(report.output.find("1 host(s) out of policy"), std::string::npos) << report.output;
+  EXPECT_NE(report.output.find("web-01"), std::string::npos) << report.output;
+  EXPECT_NE(report.output.find("missing"), std::string::npos) << report.output;
+  EXPECT_EQ(relman({"compliance", "--exit-code"}).exit_code, 3);
+  auto as_json = relman({"compliance", "--json", "--host", "web-01"});
+  EXPECT_NE(as_json.output.find("\"reason\": \"missing\""), std::string::npos) << as_json.output;
+
+  expect_one_error_line(
+      relman({"policy", "add", "--group", "web-farm", "--package", "x", "--min-version", "v1"}),
+      "software_policy.invalid_min_version");
+  expect_one_error_line(
+      relman({"policy", "add", "--group", "web-farm", "--package", "no-such-package"}),
+      "software_policy.exists");
+  expect_one_error_line(relman({"policy", "add", "--group", "nowhere", "--package", "x"}),
+                        "software_policy.unknown_group");
+  expect_one_error_line(relman({"policy", "remove", "99"}), "software_policy.not_found");
+  auto removed = relman({"policy", "remove", "1"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_NE(removed.output.find("removed policy 1"), std::string::npos) << removed.output;
+  EXPECT_EQ(relman({"compliance", "--exit-code"}).exit_code, 0);
+  auto help = relman({"policy", "add", "--help"});
+  EXPECT_NE(help.output.find("--min-version"), std::string::npos) << help.output;
 }
 
 TEST_F(CliTest, ReleaseLifecycleExecutionNotesAndHistories) {

@@ -14,6 +14,7 @@
 #include "controller/store/migrations/0010_installer_progress.hpp"
 #include "controller/store/migrations/0020_inventory_hash.hpp"
 #include "controller/store/migrations/0021_inventory_reconcile.hpp"
+#include "controller/store/migrations/0022_software_policies.hpp"
 #include "controller/store/migrations/0023_inventory_collections.hpp"
 #include "controller/store/migrations/0030_rollouts.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
@@ -32,6 +33,7 @@ inline const std::vector<sql::Migration> kAll = {
     k0010InstallerProgress,
     k0020InventoryHash,
     k0021InventoryReconcile,
+    k0022SoftwarePolicies,
     k0023InventoryCollections,
     k0030Rollouts,
     k0040Cmdb,

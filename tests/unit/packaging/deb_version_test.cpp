@@ -74,5 +74,35 @@ TEST(DebVersionOrder, OrdersEmptyStringsLikeAnEmptyUpstream) {
   EXPECT_LT(compare_deb_versions("~", ""), 0);
 }
 
+TEST(DebVersionCheck, AcceptsWhatDebianPolicyAllows) {
+  for (const char* v : {"1", "1.0", "2:1.2.3-4", "1.0~rc1", "1.0+dfsg-1ubuntu0.2", "0:0", "1.2-3-4",
+                        "3.0~beta2+git20250101-1~bpo12+1", "9a"}) {
+    EXPECT_TRUE(check_deb_version(v).has_value()) << v;
+  }
+}
+
+TEST(DebVersionCheck, RefusesMalformedVersionsSayingWhy) {
+  struct Bad {
+    std::string text;
+    const char* why;
+  };
+  for (const auto& b : std::vector<Bad>{{"", "empty"},
+                                        {"a1.0", "start with a digit"},
+                                        {":1.0", "epoch before ':' is empty"},
+                                        {"x:1.0", "epoch before ':' must be digits"},
+                                        {"1234567890:1", "epoch is too large"},
+                                        {"1.0-", "revision after the last '-' is empty"},
+                                        {"-1", "upstream version is empty"},
+                                        {"1.0-a_b", "revision may hold only"},
+                                        {"1.0 beta", "upstream version may hold only"},
+                                        {"1:2:3", "upstream version may hold only"},
+                                        {std::string(129, '1'), "longer than 128"}}) {
+    auto r = check_deb_version(b.text);
+    ASSERT_FALSE(r.has_value()) << b.text;
+    EXPECT_EQ(r.error().code, "version.invalid");
+    EXPECT_NE(r.error().message.find(b.why), std::string::npos) << r.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace relman::packaging
