@@ -51,6 +51,7 @@ void add_host_routes(RouteTable& routes, ApiServices& s) {
       }
       return json_response(200, page_json(items, call.page));
     }
+    query.inventory = false;  // the list shows no inventory
     auto hosts = s.store.list_hosts(call.page, query);
     if (!hosts) return from_error(hosts.error());
     for (const auto& h : *hosts) items.push_back(to_json(h, stale_before, false));

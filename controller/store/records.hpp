@@ -190,6 +190,9 @@ struct SoftwareInstall {
 struct HostQuery {
   std::int64_t stale_before = 0;
   std::optional<bool> stale;  // only stale (true) or only fresh (false) hosts; all when unset
+  // Assemble each host's last report into inventory_json (left empty when false: a list that
+  // shows no inventory need not read every host's collections).
+  bool inventory = true;
 };
 
 // A target the gateway must deliver, with what it needs to build the order.

@@ -163,6 +163,10 @@ Result<std::vector<HostRecord>> SqlStore::list_hosts(const Page& page, const Hos
         .bind(3, store_sql::clamp_limit(page.limit))
         .bind(4, page.offset);
     RELMAN_TRY(hosts, store_sql::collect<HostRecord>(st, read_host));
+    if (!query.inventory) {
+      for (auto& h : hosts) h.inventory_json.clear();
+      return hosts;
+    }
     RELMAN_CHECK(assemble_documents(c, hosts));
     return hosts;
   });

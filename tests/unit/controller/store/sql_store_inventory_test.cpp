@@ -348,6 +348,15 @@ TEST_P(SqlStoreInventoryTest, ReportsAreStoredInPartsAndReadBackWhole) {
   EXPECT_EQ((*whole)->hash, r.hash);
   EXPECT_GT((*whole)->collections.size(), 32u);  // 300 packages over the buckets
   EXPECT_EQ(json::parse((*store->get_host("a1"))->inventory_json), protocol::inventory_document(r));
+  auto listed = store->list_hosts(Page{10, 0}, HostQuery{});
+  ASSERT_TRUE(listed && listed->size() == 1);
+  EXPECT_EQ(json::parse(listed->front().inventory_json), protocol::inventory_document(r));
+  HostQuery bare;
+  bare.inventory = false;  // a list that shows no inventory does not assemble it
+  listed = store->list_hosts(Page{10, 0}, bare);
+  ASSERT_TRUE(listed && listed->size() == 1);
+  EXPECT_EQ(listed->front().inventory_json, "");
+  EXPECT_EQ(listed->front().inventory_hash, r.hash);
 
   auto next = r;
   next.facts["software"]["dpkg"]["packages"][7]["version"] = "2";
