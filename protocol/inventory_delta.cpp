@@ -252,6 +252,11 @@ const InventoryCollection* find_inventory_collection(std::string_view path) {
   return find_collection(path);
 }
 
+bool inventory_path_covers(std::string_view p, std::string_view path) {
+  return p.empty() || p == path ||
+         (path.size() > p.size() && path.starts_with(p) && path[p.size()] == '/');
+}
+
 json* find_inventory_path(json& doc, std::string_view pointer) { return find_path(doc, pointer); }
 
 bool is_keyed_inventory_item(const json& item, const InventoryCollection& c) {

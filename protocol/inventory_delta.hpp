@@ -61,6 +61,9 @@ void normalize_inventory(nlohmann::json& doc);
 // The collection at `path`, or nullptr when it is not one of inventory_collections().
 const InventoryCollection* find_inventory_collection(std::string_view path);
 
+// Whether the JSON Pointer `p` is `path` or names an object above it ("" covers everything).
+bool inventory_path_covers(std::string_view p, std::string_view path);
+
 // The value at a JSON Pointer, walking objects only; nullptr when there is none.
 nlohmann::json* find_inventory_path(nlohmann::json& doc, std::string_view pointer);
 

@@ -51,14 +51,9 @@ SoftwarePackage package_of(std::string_view manager, const json& item) {
                          version_of(manager, item)};
 }
 
-// P is the path or one of the objects above it.
-bool covers(std::string_view p, std::string_view path) {
-  return p.empty() || p == path ||
-         (path.size() > p.size() && path.starts_with(p) && path[p.size()] == '/');
-}
-
 bool touches(std::string_view changed, std::string_view path) {
-  return covers(changed, path) || covers(path, changed);
+  return protocol::inventory_path_covers(changed, path) ||
+         protocol::inventory_path_covers(path, changed);
 }
 
 const json* at(const json& doc, std::string_view pointer) {
@@ -171,7 +166,7 @@ ReconcilePlan plan_delta(const std::string& agent_id, const protocol::InventoryC
   ReconcilePlan plan;
   auto note_path = [&](std::string_view path) {
     for (const auto& list : kSoftwareLists) {
-      if (covers(path, list.path)) plan.software_full = true;
+      if (protocol::inventory_path_covers(path, list.path)) plan.software_full = true;
     }
   };
   plan.hardware = touches_hardware(changes);

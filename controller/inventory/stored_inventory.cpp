@@ -46,11 +46,6 @@ void append_line(std::string& out, const Entry& e) {
   out.append(e.digest).append(1, '\t').append(e.key).append(1, '\t').append(e.item).append(1, '\n');
 }
 
-// P is the path or an object above it.
-bool covers(std::string_view p, std::string_view path) {
-  return p == path || (path.size() > p.size() && path.starts_with(p) && path[p.size()] == '/');
-}
-
 // A new item's line parts (owned), with its digest.
 struct NewItem {
   std::string digest_hex;
@@ -281,7 +276,9 @@ std::optional<std::set<Part>> collections_needed(const protocol::InventoryChange
                                                  bool hardware) {
   auto replaces = [](std::string_view path) {
     const auto& all = protocol::inventory_collections();
-    return std::any_of(all.begin(), all.end(), [&](const auto& c) { return covers(path, c.path); });
+    return std::any_of(all.begin(), all.end(), [&](const auto& c) {
+      return protocol::inventory_path_covers(path, c.path);
+    });
   };
   for (const auto& p : changes.unset) {
     if (replaces(p)) return std::nullopt;
