@@ -380,6 +380,37 @@ TEST_P(SqlStoreInventoryTest, ReportsAreStoredInPartsAndReadBackWhole) {
   EXPECT_TRUE(running("pkg-7", "1").empty());
 }
 
+// A delta that touches hardware loads the whole disk and network collections (not only the
+// parts of its items) so the hardware CIs are reconciled from the complete list.
+TEST_P(SqlStoreInventoryTest, AHardwareDeltaReconcilesFromTheWholeDiskList) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  json disks = json::array();
+  for (int i = 0; i < 20; ++i)
+    disks.push_back(disk("sd" + std::to_string(i), "S" + std::to_string(i)));
+  auto facts = document("web1", json::array({package("bash", "5")}), disks).at("facts");
+  protocol::InventoryReport r{"web1", "debian", "12", "Debian 12", "6.1", "x86_64",
+                              "Xeon", 4,        2048, facts,       ""};
+  r.hash = *protocol::inventory_hash(protocol::inventory_document(r));
+  ASSERT_TRUE(accept_inventory_report(*store, "a1", r, 200));
+  auto next = r;
+  next.facts["disks"]["disks"].push_back(disk("sdz", "SZ"));
+  next.hash = *protocol::inventory_hash(protocol::inventory_document(next));
+  auto changes =
+      protocol::diff_inventory(protocol::inventory_document(r), protocol::inventory_document(next));
+  auto answer = accept_inventory_delta(*store, "a1", {r.hash, next.hash, changes}, 300);
+  ASSERT_TRUE(answer) << answer.error().describe();
+  ASSERT_TRUE(std::holds_alternative<protocol::InventoryAck>(*answer))
+      << protocol::encode_message(*answer);
+  EXPECT_EQ(ci_by_name("hardware", "web1 sdz").source_key, "disk:SZ");
+  // Every other disk is still part of the host: none went to the store for being unloaded.
+  EXPECT_EQ(ci_by_name("hardware", "web1 sd7").state.stage, "production");
+  int parts = 0;
+  for (const auto& rel : *store->ci_relationships(host_ci("a1"))) {
+    if (rel.edge.type == "part_of") ++parts;
+  }
+  EXPECT_EQ(parts, 24);  // cpu, memory, 21 disks, eth0
+}
+
 // The store caches software CI ids only once they are committed: a report whose transaction
 // fails leaves no id behind, and the next report creates the CIs again.
 TEST_P(SqlStoreInventoryTest, ARolledBackReportLeavesNoCachedSoftwareIds) {
