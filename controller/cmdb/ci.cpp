@@ -126,8 +126,13 @@ json to_json(const RelationshipRecord& r) {
   auto ref = [](const CiRef& c) {
     return json{{"id", c.id}, {"class", c.class_name}, {"name", c.name}};
   };
-  return json{{"id", r.edge.id},      {"type", r.edge.type},        {"from", ref(r.edge.from)},
-              {"to", ref(r.edge.to)}, {"created_by", r.created_by}, {"created_at", r.created_at}};
+  return json{{"id", r.inventory ? json(nullptr) : json(r.edge.id)},
+              {"type", r.edge.type},
+              {"from", ref(r.edge.from)},
+              {"to", ref(r.edge.to)},
+              {"created_by", r.created_by},
+              {"created_at", r.created_at},
+              {"source", r.inventory ? "inventory" : "cmdb"}};
 }
 
 }  // namespace relman::controller::cmdb

@@ -51,9 +51,12 @@ struct CiVersionRecord {
 };
 
 struct RelationshipRecord {
-  RelationshipEdge edge;
+  RelationshipEdge edge;  // edge.id 0 for the inventory's
   std::string created_by;
   std::int64_t created_at = 0;
+  // An installed_on that inventory reports keep (inventory_installed): no id, not deletable;
+  // the host's next report that lacks the software removes it.
+  bool inventory = false;
 };
 
 struct CiDraft {

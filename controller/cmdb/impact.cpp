@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "controller/cmdb/relationships.hpp"
 
@@ -31,8 +32,11 @@ Result<ImpactReport> analyze_impact(const CiRef& origin, const EdgesOf& edges_of
     CiRef current = queue.front();
     queue.pop_front();
     RELMAN_TRY(edges, edges_of(current.id));
-    std::sort(edges.begin(), edges.end(),
-              [](const RelationshipEdge& a, const RelationshipEdge& b) { return a.id < b.id; });
+    // Recorded relationships in id order, then the inventory's (id 0) by their ends.
+    std::sort(edges.begin(), edges.end(), [](const RelationshipEdge& a, const RelationshipEdge& b) {
+      if ((a.id == 0) != (b.id == 0)) return a.id != 0;
+      return std::tie(a.id, a.from.id, a.to.id) < std::tie(b.id, b.from.id, b.to.id);
+    });
     for (const auto& e : edges) {
       const CiRef* next = nullptr;
       if (e.to.id == current.id && change_flows_to_from(e.type)) next = &e.from;
@@ -81,7 +85,7 @@ json to_json(const ImpactReport& r) {
           json{{"from", ref_json(s.from)},
                {"to", ref_json(s.to)},
                {"relationship",
-                {{"id", s.via.id},
+                {{"id", s.via.id == 0 ? json(nullptr) : json(s.via.id)},
                  {"type", s.via.type},
                  {"from_id", s.via.from.id},
                  {"to_id", s.via.to.id}}},

@@ -42,6 +42,12 @@ Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord
 Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
                             const std::string& hostname, const std::string& os);
 
+// SQL condition: CI `alias` is the host CI of an agent (source key "agent:<id>"). On SQLite a
+// range of the source_key index, so a query can walk the host CIs and probe
+// inventory_installed's (host, software) key for each; on PostgreSQL, whose text collation need
+// not order by bytes, a LIKE (its plans reach inventory_installed by its software index).
+std::string agent_host_ci(const sql::Connection& c, const std::string& alias);
+
 // The software CI of each package (manager, name, architecture, version) the store has seen, in
 // memory: a software CI is never deleted, so once committed the mapping never changes and a
 // report's 1,500 packages need no lookups. Reconciliation reads it and collects what it learns

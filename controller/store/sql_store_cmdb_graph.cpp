@@ -1,5 +1,7 @@
 // SqlStore: the CMDB's relationships, impact analysis over them, and the host CIs that
 // agents' reports keep up to date.
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "controller/cmdb/relationships.hpp"
@@ -29,12 +31,57 @@ cmdb::RelationshipRecord read_relationship(const sql::Statement& st) {
   return r;
 }
 
+// The inventory's installed_on rows (inventory_installed, migration 24) read as relationships:
+// no id (they are not cmdb_relationships rows; the host's next report adds and removes them),
+// created by "inventory". `host_side`: those of the host CI `ci_id`; else those of the software
+// CI `ci_id`, one primary-key probe per host CI (sql_store_cmdb.hpp: agent_host_ci).
+Result<void> inventory_edges(sql::Connection& c, std::int64_t ci_id, bool host_side,
+                             std::vector<cmdb::RelationshipRecord>& out) {
+  const std::string select = "SELECT f.id, f.class, f.name, t.id, t.class, t.name, i.since FROM ";
+  RELMAN_TRY(
+      st, c.prepare(host_side ? select + "inventory_installed i JOIN cmdb_cis f ON f.id = "
+                                         "i.software_ci_id JOIN cmdb_cis t ON t.id = i.host_ci_id "
+                                         "WHERE i.host_ci_id = ? ORDER BY f.id"
+                              : select +
+                                    "cmdb_cis t CROSS JOIN inventory_installed i "
+                                    "CROSS JOIN cmdb_cis f WHERE " +
+                                    agent_host_ci(c, "t") +
+                                    " AND i.host_ci_id = t.id AND i.software_ci_id = ? "
+                                    "AND f.id = i.software_ci_id ORDER BY t.id"));
+  st.bind(1, ci_id);
+  for (;;) {
+    RELMAN_TRY(row, st.step());
+    if (!row) break;
+    cmdb::RelationshipRecord r;
+    r.edge.type = "installed_on";
+    r.edge.from = cmdb::CiRef{st.int64(0), st.text(1), st.text(2)};
+    r.edge.to = cmdb::CiRef{st.int64(3), st.text(4), st.text(5)};
+    r.created_by = "inventory";
+    r.created_at = st.int64(6);
+    r.inventory = true;
+    out.push_back(std::move(r));
+  }
+  return {};
+}
+
+// Every relationship with `ci_id` at either end: cmdb_relationships', then the inventory's.
+// `software_hosts` false leaves out the hosts an inventory software CI is installed_on (impact
+// analysis does not follow them from a CI that is not its origin).
 Result<std::vector<cmdb::RelationshipRecord>> relationships_touching(sql::Connection& c,
-                                                                     std::int64_t ci_id) {
+                                                                     std::int64_t ci_id,
+                                                                     bool software_hosts = true) {
   RELMAN_TRY(st, c.prepare(std::string(kRelationshipSelect) +
                            "WHERE r.from_id = ?1 OR r.to_id = ?1 ORDER BY r.id"));
   st.bind(1, ci_id);
-  return collect<cmdb::RelationshipRecord>(st, read_relationship);
+  RELMAN_TRY(out, collect<cmdb::RelationshipRecord>(st, read_relationship));
+  RELMAN_CHECK(inventory_edges(c, ci_id, true, out));
+  if (software_hosts) {
+    RELMAN_TRY(sw, c.prepare("SELECT 1 FROM inventory_software WHERE ci_id = ?"));
+    sw.bind(1, ci_id);
+    RELMAN_TRY(is_software, sw.step());
+    if (is_software) RELMAN_CHECK(inventory_edges(c, ci_id, false, out));
+  }
+  return out;
 }
 
 Result<std::optional<cmdb::RelationshipRecord>> relationship_by_id(sql::Connection& c,
@@ -46,6 +93,13 @@ Result<std::optional<cmdb::RelationshipRecord>> relationship_by_id(sql::Connecti
   return std::optional<cmdb::RelationshipRecord>(read_relationship(st));
 }
 }  // namespace
+
+std::string agent_host_ci(const sql::Connection& c, const std::string& alias) {
+  if (c.dialect() == sql::Dialect::sqlite) {
+    return "(" + alias + ".source_key >= 'agent:' AND " + alias + ".source_key < 'agent;')";
+  }
+  return "(" + alias + ".source_key LIKE 'agent:%')";
+}
 
 Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
                             const std::string& hostname, const std::string& os) {
@@ -140,8 +194,11 @@ Result<cmdb::ImpactReport> SqlStore::ci_impact(std::int64_t id) {
   return sql::read(*pool_, [&](sql::Connection& c) -> Result<cmdb::ImpactReport> {
     RELMAN_TRY(ci, store_sql::require_ci(c, id));
     cmdb::EdgesOf edges_of =
-        [&c](std::int64_t ci_id) -> Result<std::vector<cmdb::RelationshipEdge>> {
-      RELMAN_TRY(rels, store_sql::relationships_touching(c, ci_id));
+        [&c, id](std::int64_t ci_id) -> Result<std::vector<cmdb::RelationshipEdge>> {
+      // From a software CI, a change flows along installed_on to its hosts only when it is the
+      // origin (cmdb::change_flows_from_to); elsewhere its thousands of hosts are not read.
+      RELMAN_TRY(rels, store_sql::relationships_touching(
+                           c, ci_id, cmdb::change_flows_from_to("installed_on", ci_id == id)));
       std::vector<cmdb::RelationshipEdge> edges;
       edges.reserve(rels.size());
       for (auto& r : rels) edges.push_back(std::move(r.edge));
@@ -155,17 +212,24 @@ namespace {
 // A host CI's agent id is its source key after "agent:" (7 characters; SUBSTR counts from 1).
 // Only CIs at either end of a depends_on relationship are mapped to their hosts: the
 // inventory's software CIs (thousands per host, installed_on it) stay out unless one is.
-constexpr const char* kHostOf =
-    "WITH dep_ci(ci_id) AS ("
-    " SELECT from_id FROM cmdb_relationships WHERE type = 'depends_on'"
-    " UNION SELECT to_id FROM cmdb_relationships WHERE type = 'depends_on'),"
-    " host_of(ci_id, agent) AS ("
-    " SELECT id, SUBSTR(source_key, 7) FROM cmdb_cis WHERE source_key LIKE 'agent:%'"
-    " UNION"
-    " SELECT r.from_id, SUBSTR(h.source_key, 7) FROM cmdb_relationships r"
-    " JOIN cmdb_cis h ON h.id = r.to_id"
-    " WHERE r.type IN ('runs_on', 'installed_on') AND h.source_key LIKE 'agent:%'"
-    " AND r.from_id IN (SELECT ci_id FROM dep_ci)) ";
+std::string host_of(const sql::Connection& c) {
+  return "WITH dep_ci(ci_id) AS ("
+         " SELECT from_id FROM cmdb_relationships WHERE type = 'depends_on'"
+         " UNION SELECT to_id FROM cmdb_relationships WHERE type = 'depends_on'),"
+         " host_of(ci_id, agent) AS ("
+         " SELECT id, SUBSTR(source_key, 7) FROM cmdb_cis WHERE source_key LIKE 'agent:%'"
+         " UNION"
+         " SELECT r.from_id, SUBSTR(h.source_key, 7) FROM cmdb_relationships r"
+         " JOIN cmdb_cis h ON h.id = r.to_id"
+         " WHERE r.type IN ('runs_on', 'installed_on') AND h.source_key LIKE 'agent:%'"
+         " AND r.from_id IN (SELECT ci_id FROM dep_ci)"
+         " UNION"
+         " SELECT i.software_ci_id, SUBSTR(h.source_key, 7) FROM dep_ci d"
+         " CROSS JOIN cmdb_cis h CROSS JOIN inventory_installed i WHERE " +
+         store_sql::agent_host_ci(c, "h") +
+         " AND d.ci_id IN (SELECT ci_id FROM inventory_software)"
+         " AND i.host_ci_id = h.id AND i.software_ci_id = d.ci_id) ";
+}
 
 template <class Second, class Read>
 Result<std::vector<std::pair<std::string, Second>>> facts(sql::Connection& c,
@@ -193,15 +257,14 @@ Result<cmdb::HostFacts> SqlStore::cmdb_host_facts() {
   return sql::read(*pool_, [&](sql::Connection& c) -> Result<cmdb::HostFacts> {
     auto text1 = [](const sql::Statement& st) { return st.text(1); };
     cmdb::HostFacts f;
-    RELMAN_TRY(deps,
-               facts<std::string>(c,
-                                  std::string(kHostOf) +
-                                      "SELECT DISTINCT a.agent, b.agent FROM cmdb_relationships d "
+    RELMAN_TRY(deps, facts<std::string>(
+                         c,
+                         host_of(c) + "SELECT DISTINCT a.agent, b.agent FROM cmdb_relationships d "
                                       "JOIN host_of a ON a.ci_id = d.from_id "
                                       "JOIN host_of b ON b.ci_id = d.to_id "
                                       "WHERE d.type = 'depends_on' AND a.agent <> b.agent "
                                       "ORDER BY a.agent, b.agent",
-                                  text1, "host dependencies"));
+                         text1, "host dependencies"));
     f.depends_on = std::move(deps);
     RELMAN_TRY(groups,
                facts<std::string>(c,

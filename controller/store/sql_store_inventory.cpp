@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -73,8 +74,10 @@ class Reconciler {
  private:
   Result<std::vector<std::int64_t>> software_ids(const std::vector<SoftwarePackage>& pkgs);
   Result<std::vector<Installed>> installed();
-  Result<void> link(const std::vector<std::int64_t>& ids, const std::string& type);
-  Result<void> unlink(const std::vector<std::int64_t>& ids, const std::string& type);
+  Result<void> install(const std::vector<std::int64_t>& ids);
+  Result<void> uninstall(const std::vector<std::int64_t>& ids);
+  Result<void> link(std::int64_t id, const std::string& type);
+  Result<void> unlink(std::int64_t id, const std::string& type);
   void record_software(const std::vector<Installed>& removed, const std::vector<Installed>& added);
   Result<void> alert_blacklisted(const std::vector<Installed>& added);
 
@@ -171,46 +174,60 @@ Result<std::vector<std::int64_t>> Reconciler::software_ids(
   return ids;
 }
 
-// The inventory's software CIs installed_on this host now (not CIs that people related).
+// The inventory's software CIs installed_on this host now (inventory_installed, migration 24;
+// not CIs that people related installed_on it in cmdb_relationships).
 Result<std::vector<Installed>> Reconciler::installed() {
   RELMAN_TRY(st, c_.prepare("SELECT s.ci_id, s.manager, s.name, s.architecture, s.version FROM "
-                            "cmdb_relationships r JOIN inventory_software s ON s.ci_id = "
-                            "r.from_id WHERE r.to_id = ? AND r.type = 'installed_on'"));
+                            "inventory_installed i JOIN inventory_software s ON s.ci_id = "
+                            "i.software_ci_id WHERE i.host_ci_id = ?"));
   st.bind(1, host_);
   return collect<Installed>(st, [](const sql::Statement& r) {
     return Installed{r.int64(0), SoftwarePackage{r.text(1), r.text(2), r.text(3), r.text(4)}};
   });
 }
 
-Result<void> Reconciler::link(const std::vector<std::int64_t>& ids, const std::string& type) {
+// The host's rows sit next to each other (primary key host, software), so a report's inserts
+// and deletes touch a few pages, not one per package.
+Result<void> Reconciler::install(const std::vector<std::int64_t>& ids) {
   if (c_.dialect() == sql::Dialect::sqlite) {
-    // As for the lookups: one prepared row at a time parses once, not once per batch.
-    RELMAN_TRY(st, c_.prepare("INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, "
-                              "created_at) VALUES(?, ?, ?, ?, ?) "
-                              "ON CONFLICT(from_id, type, to_id) DO NOTHING"));
+    // In-process: one prepared row at a time parses once, not once per batch.
+    RELMAN_TRY(st, c_.prepare("INSERT INTO inventory_installed(host_ci_id, software_ci_id, since) "
+                              "VALUES(?, ?, ?) ON CONFLICT DO NOTHING"));
     for (auto id : ids) {
       st.reset();
-      RELMAN_CHECK(st.bind(1, id).bind(2, type).bind(3, host_).bind(4, actor_).bind(5, now_).run());
+      RELMAN_CHECK(st.bind(1, host_).bind(2, id).bind(3, now_).run());
     }
     return {};
   }
   return run_batched<std::int64_t>(
-      c_, "INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, created_at) VALUES ",
-      "(?, ?, ?, ?, ?)", " ON CONFLICT(from_id, type, to_id) DO NOTHING", ids,
-      [&](sql::Statement& st, int i, const std::int64_t& id) {
-        st.bind(i, id).bind(i + 1, type).bind(i + 2, host_).bind(i + 3, actor_).bind(i + 4, now_);
-        return i + 5;
+      c_, "INSERT INTO inventory_installed(host_ci_id, software_ci_id, since) VALUES ", "(?, ?, ?)",
+      " ON CONFLICT DO NOTHING", ids, [&](sql::Statement& st, int i, const std::int64_t& id) {
+        st.bind(i, host_).bind(i + 1, id).bind(i + 2, now_);
+        return i + 3;
       });
 }
 
-Result<void> Reconciler::unlink(const std::vector<std::int64_t>& ids, const std::string& type) {
-  RELMAN_TRY(st, c_.prepare("DELETE FROM cmdb_relationships WHERE to_id = ? AND type = ? AND "
-                            "from_id = ?"));
+Result<void> Reconciler::uninstall(const std::vector<std::int64_t>& ids) {
+  RELMAN_TRY(st, c_.prepare("DELETE FROM inventory_installed WHERE host_ci_id = ? AND "
+                            "software_ci_id = ?"));
   for (auto id : ids) {
     st.reset();
-    RELMAN_CHECK(st.bind(1, host_).bind(2, type).bind(3, id).run());
+    RELMAN_CHECK(st.bind(1, host_).bind(2, id).run());
   }
   return {};
+}
+
+Result<void> Reconciler::link(std::int64_t id, const std::string& type) {
+  RELMAN_TRY(st, c_.prepare("INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, "
+                            "created_at) VALUES(?, ?, ?, ?, ?) "
+                            "ON CONFLICT(from_id, type, to_id) DO NOTHING"));
+  return st.bind(1, id).bind(2, type).bind(3, host_).bind(4, actor_).bind(5, now_).run();
+}
+
+Result<void> Reconciler::unlink(std::int64_t id, const std::string& type) {
+  RELMAN_TRY(st, c_.prepare("DELETE FROM cmdb_relationships WHERE to_id = ? AND type = ? AND "
+                            "from_id = ?"));
+  return st.bind(1, host_).bind(2, type).bind(3, id).run();
 }
 
 // One history row per package: installed, removed, or changed (one version for another).
@@ -261,9 +278,10 @@ Result<void> Reconciler::software_full(const std::vector<SoftwarePackage>& wante
   std::set<std::int64_t> want(ids.begin(), ids.end());
   std::vector<std::int64_t> to_link;
   std::vector<Installed> added;
+  std::unordered_set<std::int64_t> linking;
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (have.contains(ids[i])) continue;
-    if (std::find(to_link.begin(), to_link.end(), ids[i]) != to_link.end()) continue;
+    if (!linking.insert(ids[i]).second) continue;
     to_link.push_back(ids[i]);
     added.push_back({ids[i], wanted[i]});
   }
@@ -274,8 +292,8 @@ Result<void> Reconciler::software_full(const std::vector<SoftwarePackage>& wante
     to_unlink.push_back(i.ci_id);
     removed.push_back(i);
   }
-  RELMAN_CHECK(unlink(to_unlink, "installed_on"));
-  RELMAN_CHECK(link(to_link, "installed_on"));
+  RELMAN_CHECK(uninstall(to_unlink));
+  RELMAN_CHECK(install(to_link));
   RELMAN_CHECK(alert_blacklisted(added));
   if (now_installed.empty()) {
     software_count_ = static_cast<std::int64_t>(to_link.size());  // the baseline: one row
@@ -289,11 +307,11 @@ Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& adde
                                         const std::vector<inventory::SoftwareGone>& gone) {
   std::vector<Installed> removed;
   if (!gone.empty()) {
-    // Index path: inventory_software(name, ...) then the relationship's unique index.
+    // Index path: inventory_software(name, ...) then inventory_installed's primary key.
     RELMAN_TRY(st, c_.prepare("SELECT s.ci_id, s.version FROM inventory_software s CROSS JOIN "
-                              "cmdb_relationships r WHERE s.name = ? AND s.manager = ? AND "
-                              "s.architecture = ? AND r.from_id = s.ci_id AND "
-                              "r.type = 'installed_on' AND r.to_id = ?"));
+                              "inventory_installed i WHERE s.name = ? AND s.manager = ? AND "
+                              "s.architecture = ? AND i.host_ci_id = ? AND "
+                              "i.software_ci_id = s.ci_id"));
     for (const auto& g : gone) {
       st.reset();
       st.bind(1, g.name).bind(2, g.manager).bind(3, g.architecture).bind(4, host_);
@@ -309,14 +327,14 @@ Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& adde
   }
   std::vector<std::int64_t> to_unlink;
   for (const auto& r : removed) to_unlink.push_back(r.ci_id);
-  RELMAN_CHECK(unlink(to_unlink, "installed_on"));
+  RELMAN_CHECK(uninstall(to_unlink));
 
   RELMAN_TRY(ids, software_ids(added_packages));
   std::set<std::int64_t> have;
   RELMAN_CHECK(run_batched<std::int64_t>(
       c_,
-      "SELECT from_id FROM cmdb_relationships WHERE to_id = ? AND type = 'installed_on' AND "
-      "from_id IN (",
+      "SELECT software_ci_id FROM inventory_installed WHERE host_ci_id = ? AND "
+      "software_ci_id IN (",
       "?", ")", ids,
       [&](sql::Statement& s, int i, const std::int64_t& id) {
         if (i == 1) {  // the host comes first
@@ -335,7 +353,7 @@ Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& adde
     to_link.push_back(ids[i]);
     added.push_back({ids[i], added_packages[i]});
   }
-  RELMAN_CHECK(link(to_link, "installed_on"));
+  RELMAN_CHECK(install(to_link));
   RELMAN_CHECK(alert_blacklisted(added));
   record_software(removed, added);
   return {};
@@ -386,7 +404,7 @@ Result<void> Reconciler::hardware(const std::string& agent_id,
       RELMAN_TRY(away, c_.prepare("DELETE FROM cmdb_relationships WHERE from_id = ? AND "
                                   "type = 'part_of' AND to_id <> ?"));
       RELMAN_CHECK(away.bind(1, id).bind(2, host_).run());
-      RELMAN_CHECK(link({id}, "part_of"));
+      RELMAN_CHECK(link(id, "part_of"));
       changes_.push_back({id, "hardware.added", json{{"key", item.key}, {"name", item.name}}});
     }
   }
@@ -398,7 +416,7 @@ Result<void> Reconciler::hardware(const std::string& agent_id,
       next.stage = "in_store";
       RELMAN_CHECK(write_ci_version(c_, ci, next, "inventory", 0, actor_));
     }
-    RELMAN_CHECK(unlink({id}, "part_of"));
+    RELMAN_CHECK(unlink(id, "part_of"));
     changes_.push_back({id, "hardware.removed",
                         json{{"key", key}, {"name", ci.state.name}, {"agent_id", agent_id}}});
   }
@@ -485,14 +503,18 @@ Result<std::vector<InventoryChange>> SqlStore::inventory_changes(std::int64_t ci
 Result<std::vector<SoftwareInstall>> SqlStore::hosts_running(
     const std::string& name, const std::optional<std::string>& version, const Page& page) {
   return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::vector<SoftwareInstall>> {
-    // inventory_software's unique index leads with (name, version); each software CI's hosts
-    // come from the relationships' (from_id, type, to_id) index.
-    RELMAN_TRY(st, c.prepare("SELECT h.id, h.name, COALESCE(h.source_key, ''), s.ci_id, "
-                             "s.manager, s.name, s.version, s.architecture, r.created_at "
-                             "FROM inventory_software s "
-                             "JOIN cmdb_relationships r ON r.from_id = s.ci_id AND "
-                             "r.type = 'installed_on' JOIN cmdb_cis h ON h.id = r.to_id "
-                             "WHERE s.name = ?1 AND (CAST(?2 AS TEXT) IS NULL OR s.version = ?2) "
+    // inventory_software's unique index leads with (name, version). Each software CI's hosts:
+    // on SQLite one inventory_installed primary-key probe per host CI (CROSS JOIN keeps the
+    // host CIs outside; a scan of every host's rows would read them all); PostgreSQL plans it
+    // over its index by software CI.
+    RELMAN_TRY(st, c.prepare("SELECT h.id, h.name, h.source_key, s.ci_id, s.manager, s.name, "
+                             "s.version, s.architecture, i.since FROM cmdb_cis h "
+                             "CROSS JOIN inventory_installed i "
+                             "CROSS JOIN inventory_software s WHERE " +
+                             store_sql::agent_host_ci(c, "h") +
+                             " AND i.host_ci_id = h.id AND i.software_ci_id = s.ci_id "
+                             "AND i.software_ci_id IN (SELECT ci_id FROM inventory_software "
+                             "WHERE name = ?1 AND (CAST(?2 AS TEXT) IS NULL OR version = ?2)) "
                              "ORDER BY h.id, s.ci_id LIMIT ?3 OFFSET ?4"));
     st.bind(1, name);
     if (version) {

@@ -16,8 +16,10 @@
 #include "controller/store/migrations/0021_inventory_reconcile.hpp"
 #include "controller/store/migrations/0022_software_policies.hpp"
 #include "controller/store/migrations/0023_inventory_collections.hpp"
+#include "controller/store/migrations/0024_inventory_installed.hpp"
 #include "controller/store/migrations/0030_rollouts.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
+#include "controller/store/migrations/0041_inventory_edges_out.hpp"
 #include "controller/store/sql/migrate.hpp"
 
 namespace relman::controller::migrations {
@@ -35,8 +37,10 @@ inline const std::vector<sql::Migration> kAll = {
     k0021InventoryReconcile,
     k0022SoftwarePolicies,
     k0023InventoryCollections,
+    k0024InventoryInstalled,
     k0030Rollouts,
     k0040Cmdb,
+    k0041InventoryEdgesOut,
 };
 
 }  // namespace relman::controller::migrations

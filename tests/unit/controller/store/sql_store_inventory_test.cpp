@@ -7,6 +7,8 @@
 
 #include "controller/inventory/inventory_intake.hpp"
 #include "controller/inventory/stored_inventory.hpp"
+#include "controller/store/migrations/migrations.hpp"
+#include "controller/store/sql/migrate.hpp"
 #include "controller/store/sql_store.hpp"
 #include "tests/unit/controller/store/backend.hpp"
 
@@ -140,9 +142,22 @@ TEST_P(SqlStoreInventoryTest, AFullReportBecomesSoftwareAndHardwareCisOfTheHost)
   int installed = 0, parts = 0;
   for (const auto& r : *rels) {
     EXPECT_EQ(r.edge.to.id, host);
-    if (r.edge.type == "installed_on") ++installed;
-    if (r.edge.type == "part_of") ++parts;
-    EXPECT_EQ(r.created_by, "inventory:" + h1);
+    if (r.edge.type == "installed_on") {
+      // The inventory's own rows: no id (not deletable), and the report's time.
+      ++installed;
+      EXPECT_TRUE(r.inventory);
+      EXPECT_EQ(r.edge.id, 0);
+      EXPECT_EQ(r.created_by, "inventory");
+      EXPECT_EQ(to_json(r)["id"], nullptr);
+      EXPECT_EQ(to_json(r)["source"], "inventory");
+    }
+    if (r.edge.type == "part_of") {
+      ++parts;
+      EXPECT_FALSE(r.inventory);
+      EXPECT_GT(r.edge.id, 0);
+      EXPECT_EQ(r.created_by, "inventory:" + h1);
+    }
+    EXPECT_EQ(r.created_at, 200);
   }
   EXPECT_EQ(installed, 2);
   EXPECT_EQ(parts, 5);  // cpu, memory, sda (by serial), vda (the host's), eth0 (not lo)
@@ -178,6 +193,70 @@ TEST_P(SqlStoreInventoryTest, HostsShareOneSoftwareCiPerVersion) {
   EXPECT_EQ(running("curl", "7.88"), (std::vector<std::string>{"a1=7.88", "a2=7.88"}));
   EXPECT_EQ(running("curl", std::nullopt),
             (std::vector<std::string>{"a1=7.88", "a2=7.88", "a3=8.0"}));
+}
+
+// The inventory keeps its installed_on rows apart (inventory_installed); the CMDB still reads
+// them as relationships, from either end, for impact analysis and for the planner's host facts.
+TEST_P(SqlStoreInventoryTest, TheInventorysInstalledOnIsPartOfTheCmdbGraph) {
+  full("a1", document("web-01", json::array({package("curl", "7.88")}), json::array()), h1);
+  full("a2", document("web-02", json::array({package("curl", "7.88")}), json::array()), h2);
+  ASSERT_TRUE(store->host_connected("a3", 100));
+  const auto curl = ci_by_name("software", "curl 7.88 amd64").id;
+  const auto a1 = host_ci("a1"), a2 = host_ci("a2"), a3 = host_ci("a3");
+
+  auto rels = store->ci_relationships(curl);
+  ASSERT_TRUE(rels) << rels.error().describe();
+  std::vector<std::int64_t> hosts;
+  for (const auto& r : *rels) {
+    EXPECT_EQ(r.edge.type, "installed_on");
+    EXPECT_EQ(r.edge.from.id, curl);
+    EXPECT_EQ(r.edge.to.class_name, "host");
+    hosts.push_back(r.edge.to.id);
+  }
+  EXPECT_EQ(hosts, (std::vector<std::int64_t>{a1, a2}));
+
+  // shop (on a3) depends on curl: a change to a1 reaches shop through curl, but not a2 (from a
+  // software CI that is not the origin, a change does not flow to its other hosts).
+  cmdb::CiDraft d;
+  d.class_name = "service";
+  d.state.name = "shop";
+  auto shop = store->create_ci(d, "alice");
+  ASSERT_TRUE(shop) << shop.error().describe();
+  ASSERT_TRUE(store->create_relationship(shop->id, "depends_on", curl, "alice"));
+  ASSERT_TRUE(store->create_relationship(shop->id, "runs_on", a3, "alice"));
+  auto impact = store->ci_impact(a1);
+  ASSERT_TRUE(impact) << impact.error().describe();
+  std::vector<std::int64_t> affected;
+  for (const auto& a : impact->affected) affected.push_back(a.ci.id);
+  EXPECT_EQ(affected, (std::vector<std::int64_t>{shop->id}));
+  ASSERT_EQ(impact->affected[0].path.size(), 2u);
+  EXPECT_EQ(impact->affected[0].path[0].via.type, "installed_on");
+  EXPECT_EQ(impact->affected[0].path[0].via.id, 0);  // the inventory's: no id
+  EXPECT_EQ(to_json(*impact)["affected"][0]["path"][0]["relationship"]["id"], nullptr);
+
+  // A change to curl itself reaches both its hosts, and shop.
+  impact = store->ci_impact(curl);
+  ASSERT_TRUE(impact) << impact.error().describe();
+  affected.clear();
+  for (const auto& a : impact->affected) affected.push_back(a.ci.id);
+  std::sort(affected.begin(), affected.end());
+  EXPECT_EQ(affected, (std::vector<std::int64_t>{a1, a2, shop->id}));
+
+  // The planner: a3 (shop's host) after the hosts of what shop depends on.
+  auto facts = store->cmdb_host_facts();
+  ASSERT_TRUE(facts) << facts.error().describe();
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(facts->depends_on, (Pairs{{"a3", "a1"}, {"a3", "a2"}}));
+
+  // A report without curl removes both ends' view of it.
+  full("a1", document("web-01", json::array(), json::array()), h3);
+  rels = store->ci_relationships(curl);
+  ASSERT_TRUE(rels);
+  hosts.clear();
+  for (const auto& r : *rels) {
+    if (r.edge.type == "installed_on") hosts.push_back(r.edge.to.id);
+  }
+  EXPECT_EQ(hosts, (std::vector<std::int64_t>{a2}));
 }
 
 TEST_P(SqlStoreInventoryTest, ADeltaTouchesOnlyWhatItChangesAndKeepsTheHistory) {
@@ -218,7 +297,8 @@ TEST_P(SqlStoreInventoryTest, ADeltaTouchesOnlyWhatItChangesAndKeepsTheHistory) 
   auto rels = store->ci_relationships(ci_by_name("software", "zsh 5 amd64").id);
   ASSERT_TRUE(rels);
   ASSERT_EQ(rels->size(), 1u);
-  EXPECT_EQ((*rels)[0].created_by, "inventory:" + h1);
+  EXPECT_EQ((*rels)[0].edge.to.id, host);
+  EXPECT_EQ((*rels)[0].created_at, 200);  // the first report's (the delta's is 300)
   auto sda = ci_by_name("hardware", "web-01 sda");
   EXPECT_EQ(sda.version, 1);
   auto hist = actions(host);
@@ -427,6 +507,72 @@ TEST_P(SqlStoreInventoryTest, ARolledBackReportLeavesNoCachedSoftwareIds) {
 }
 
 RELMAN_INSTANTIATE_BACKENDS(SqlStoreInventoryTest);
+
+// A database from before migration 24: reports wrote installed_on into cmdb_relationships.
+class OldInventoryDatabaseTest : public sql::BackendTest {};
+
+TEST_P(OldInventoryDatabaseTest, ReportsInstalledOnMovesOutAndPeoplesStays) {
+  {
+    auto c = conn();
+    ASSERT_TRUE(c);
+    std::vector<sql::Migration> before;
+    for (const auto& m : migrations::kAll) {
+      if (m.version != 24 && m.version != 41) before.push_back(m);
+    }
+    ASSERT_TRUE(sql::migrate(*c, before));
+    auto ci = [&](const std::string& cls, const std::string& name, const std::string& key) {
+      return "INSERT INTO cmdb_cis(class, name, attributes_json, stage, owner_group, criticality, "
+             "version, source_key, created_by, created_at, updated_by, updated_at) VALUES('" +
+             cls + "', '" + name + "', '{}', 'production', '', '', 1, " + key +
+             ", 'x', 1, 'x', 1);";
+    };
+    auto id = [&](const std::string& name) {
+      return "(SELECT id FROM cmdb_cis WHERE name = '" + name + "')";
+    };
+    auto r = c->exec(
+        ci("host", "web-01", "'agent:a1'") + ci("software", "curl 7.88 amd64", "'software:curl'") +
+        ci("software", "libfoo 1", "NULL") +
+        "INSERT INTO inventory_software(ci_id, manager, name, version, architecture) VALUES(" +
+        id("curl 7.88 amd64") + ", 'dpkg', 'curl', '7.88', 'amd64');" +
+        "INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, created_at) VALUES(" +
+        id("curl 7.88 amd64") + ", 'installed_on', " + id("web-01") + ", 'inventory:h1', 7);" +
+        "INSERT INTO cmdb_relationships(from_id, type, to_id, created_by, created_at) VALUES(" +
+        id("libfoo 1") + ", 'installed_on', " + id("web-01") + ", 'alice', 8);");
+    ASSERT_TRUE(r) << r.error().describe();
+  }
+  auto s = on_postgres() ? SqlStore::open_postgresql(pg_target(), 2)
+                         : SqlStore::open_sqlite(sqlite_file());
+  ASSERT_TRUE(s) << s.error().describe();
+  auto running = (*s)->hosts_running("curl", std::nullopt, Page{});
+  ASSERT_TRUE(running) << running.error().describe();
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].agent_id, "a1");
+  EXPECT_EQ((*running)[0].since, 7);
+
+  cmdb::CiFilter f;
+  f.class_name = "host";
+  auto hosts = (*s)->list_cis(f, Page{});
+  ASSERT_TRUE(hosts);
+  ASSERT_EQ(hosts->size(), 1u);
+  auto rels = (*s)->ci_relationships((*hosts)[0].id);
+  ASSERT_TRUE(rels) << rels.error().describe();
+  ASSERT_EQ(rels->size(), 2u);
+  EXPECT_EQ((*rels)[0].edge.from.name, "libfoo 1");  // a person's: still a row with an id
+  EXPECT_FALSE((*rels)[0].inventory);
+  EXPECT_GT((*rels)[0].edge.id, 0);
+  EXPECT_EQ((*rels)[0].created_by, "alice");
+  EXPECT_EQ((*rels)[1].edge.from.name, "curl 7.88 amd64");  // the report's: moved
+  EXPECT_TRUE((*rels)[1].inventory);
+  EXPECT_EQ((*rels)[1].created_at, 7);
+  auto c = conn();
+  ASSERT_TRUE(c);
+  auto left = c->prepare("SELECT COUNT(*) FROM cmdb_relationships");
+  ASSERT_TRUE(left);
+  ASSERT_TRUE(left->step());
+  EXPECT_EQ(left->int64(0), 1);
+}
+
+RELMAN_INSTANTIATE_BACKENDS(OldInventoryDatabaseTest);
 
 }  // namespace
 }  // namespace relman::controller
