@@ -13,10 +13,20 @@ using nlohmann::json;
 constexpr std::string_view kPlaceholderPrefix = "relman-items:";
 constexpr char kHex[] = "0123456789abcdef";
 
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up again on every digest,
+// a tenth of the time of hashing a report's 1,500 small items.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? static_cast<const EVP_MD*>(fetched) : EVP_sha256();
+  }();
+  return md;
+}
+
 Result<std::array<unsigned char, 32>> sha256(std::string_view text) {
   std::array<unsigned char, 32> md{};
   unsigned int len = 0;
-  if (EVP_Digest(text.data(), text.size(), md.data(), &len, EVP_sha256(), nullptr) != 1 ||
+  if (EVP_Digest(text.data(), text.size(), md.data(), &len, sha256_md(), nullptr) != 1 ||
       len != md.size()) {
     return fail("inventory.hash_failed", "SHA-256 of the inventory report failed");
   }

@@ -15,18 +15,21 @@ namespace {
 using nlohmann::json;
 using protocol::ItemsDigest;
 
-// One item line, viewed in place (old lines) or owned (new ones).
+// One item line, viewed in place (old lines) or owned (new ones). `digest`: the item's digest
+// in hex on a line written before lines dropped it (empty otherwise; it is the digest of
+// `item`, which is canonical text, so it is computed again when needed).
 struct Entry {
-  std::string_view digest;
   std::string_view key;
   std::string_view item;
+  std::string_view digest;
 };
 
 bool before(const Entry& a, const Entry& b) {
   return a.key != b.key ? a.key < b.key : a.item < b.item;
 }
 
-// The lines of `text`; nullopt when one is not "<digest>\t<key>\t<item>".
+// The lines of `text`; nullopt when one is neither "<key>\t<item>" nor (written before)
+// "<digest>\t<key>\t<item>". Canonical JSON holds no raw tab, so the tabs tell them apart.
 std::optional<std::vector<Entry>> entries_of(std::string_view text) {
   std::vector<Entry> out;
   while (!text.empty()) {
@@ -35,20 +38,26 @@ std::optional<std::vector<Entry>> entries_of(std::string_view text) {
     auto line = text.substr(0, end);
     text.remove_prefix(end + 1);
     auto t1 = line.find('\t');
-    auto t2 = t1 == std::string_view::npos ? t1 : line.find('\t', t1 + 1);
-    if (t2 == std::string_view::npos || t1 != 64) return std::nullopt;
-    out.push_back({line.substr(0, t1), line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)});
+    if (t1 == std::string_view::npos) return std::nullopt;
+    auto t2 = line.find('\t', t1 + 1);
+    if (t2 == std::string_view::npos) {
+      out.push_back({line.substr(0, t1), line.substr(t1 + 1), {}});
+      continue;
+    }
+    if (t1 != 64 || line.find('\t', t2 + 1) != std::string_view::npos) return std::nullopt;
+    out.push_back({line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1), line.substr(0, t1)});
   }
   return out;
 }
 
 void append_line(std::string& out, const Entry& e) {
-  out.append(e.digest).append(1, '\t').append(e.key).append(1, '\t').append(e.item).append(1, '\n');
+  out.append(e.key).append(1, '\t').append(e.item).append(1, '\n');
 }
+
+std::size_t line_size(const Entry& e) { return e.key.size() + e.item.size() + 2; }
 
 // A new item's line parts (owned), with its digest.
 struct NewItem {
-  std::string digest_hex;
   std::string key;
   std::string item;
   ItemsDigest digest;
@@ -59,7 +68,6 @@ Result<NewItem> new_item(const json& item, const protocol::InventoryCollection& 
   RELMAN_TRY(text, protocol::canonical_json(item));
   RELMAN_TRY(key, protocol::canonical_json(protocol::inventory_item_key(item, c)));
   RELMAN_TRY(d, protocol::text_digest(text));
-  n.digest_hex = d.hex();
   n.key = std::move(key);
   n.item = std::move(text);
   n.digest = d;
@@ -133,8 +141,10 @@ Result<void> apply_items(StoredInventory& state, const protocol::InventoryItemCh
     return it != entries->end() && it->key == key ? &*it : nullptr;
   };
   auto take_old = [&](const Entry& e) -> Result<void> {
-    auto d = protocol::digest_from_hex(e.digest, 1);
-    if (!d) return invalid("the stored collection is unreadable");
+    auto d = e.digest.empty()
+                 ? std::optional<ItemsDigest>(protocol::text_digest(e.item).value_or(ItemsDigest{}))
+                 : protocol::digest_from_hex(e.digest, 1);
+    if (!d || d->count != 1) return invalid("the stored collection is unreadable");
     digest->subtract(*d);
     return {};
   };
@@ -168,7 +178,7 @@ Result<void> apply_items(StoredInventory& state, const protocol::InventoryItemCh
     if (!n) return invalid(n.error().message);
     digest->add(n->digest);
     const auto& m = made.emplace_back(std::move(*n));
-    *old.first = Entry{m.digest_hex, m.key, m.item};  // same key: the bucket stays sorted
+    *old.first = Entry{m.key, m.item, {}};  // same key: the bucket stays sorted
   }
   for (const auto& item : ch.added) {
     auto key = key_text(item, *c);
@@ -181,7 +191,7 @@ Result<void> apply_items(StoredInventory& state, const protocol::InventoryItemCh
     if (!n) return invalid(n.error().message);
     digest->add(n->digest);
     const auto& m = made.emplace_back(std::move(*n));
-    added[bucket_of(m.key)].push_back({m.digest_hex, m.key, m.item});
+    added[bucket_of(m.key)].push_back({m.key, m.item, {}});
   }
 
   for (auto& [b, entries] : buckets) {
@@ -191,11 +201,11 @@ Result<void> apply_items(StoredInventory& state, const protocol::InventoryItemCh
     for (const auto& e : entries) {
       if (removed_keys.contains(std::string(e.key))) continue;
       next.push_back(e);
-      bytes += e.digest.size() + e.key.size() + e.item.size() + 3;
+      bytes += line_size(e);
     }
     for (const auto& e : added[b]) {
       next.push_back(e);
-      bytes += e.digest.size() + e.key.size() + e.item.size() + 3;
+      bytes += line_size(e);
     }
     state.collections[Part{ch.path, b}] = lines_of(next, bytes);
   }
@@ -232,8 +242,9 @@ Result<StoredInventory> split_inventory(json doc) {
     std::map<int, std::size_t> bytes;
     for (const auto& m : made) {
       int b = bucket_of(m.key);
-      buckets[b].push_back({m.digest_hex, m.key, m.item});
-      bytes[b] += m.digest_hex.size() + m.key.size() + m.item.size() + 3;
+      Entry e{m.key, m.item, {}};
+      buckets[b].push_back(e);
+      bytes[b] += line_size(e);
     }
     for (auto& [b, entries] : buckets) {
       out.collections.emplace(Part{std::string(c.path), b}, lines_of(entries, bytes[b]));

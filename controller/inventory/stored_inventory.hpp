@@ -3,9 +3,11 @@
 // replaced by its placeholder, protocol/inventory_hash.hpp; the report hash is the SHA-256 of
 // its canonical text) plus each collection's items as text, one line per item:
 //
-//   <item digest, 64 hex>\t<canonical key JSON>\t<canonical item JSON>\n
+//   <canonical key JSON>\t<canonical item JSON>\n
 //
-// sorted by key, then item (canonical JSON holds no raw tab or newline). A collection's lines are
+// sorted by key, then item (canonical JSON holds no raw tab or newline). An item's digest is the
+// SHA-256 of its line's item text, computed again when a delta takes the item off; lines written
+// before carried it in front ("<64 hex>\t<key>\t<item>") and still read. A collection's lines are
 // spread over kBuckets parts by a hash of the key, so that a delta loads and rewrites only the
 // parts holding the items it adds, removes or changes (a few KB, not the 150 KB of 1,500
 // packages), and moves the collection's digest by those items alone.

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "protocol/inventory_hash.hpp"
+
 namespace relman::controller::inventory {
 namespace {
 using nlohmann::json;
@@ -196,6 +200,43 @@ TEST(StoredInventory, BrokenStoredLinesAreRefusedSoTheAgentSendsAFullReport) {
     ASSERT_FALSE(r) << broken;
     EXPECT_EQ(r.error().code, "inventory.delta_invalid");
   }
+}
+
+// Lines written before lines dropped the item digest: "<64 hex>\t<key>\t<item>".
+TEST(StoredInventory, LinesWithTheirDigestFromBeforeStillReadAndTakeDeltas) {
+  auto base = sample();
+  auto current = base;
+  dpkg(current)[3]["version"] = "2.0";
+  dpkg(current).erase(dpkg(current).begin() + 5);
+  protocol::normalize_inventory(current);
+  auto changes = protocol::diff_inventory(base, current);
+  auto state = loaded_for(base, changes);
+  auto old_style = [](const std::string& lines) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < lines.size()) {
+      auto end = lines.find('\n', at);
+      auto line = lines.substr(at, end - at);
+      auto item = line.substr(line.find('\t') + 1);
+      out += protocol::text_digest(item)->hex() + "\t" + line + "\n";
+      at = end + 1;
+    }
+    return out;
+  };
+  ASSERT_FALSE(state.collections.empty());
+  for (auto& [part, lines] : state.collections) {
+    ASSERT_EQ(std::count(lines.begin(), lines.end(), '\t'),
+              std::count(lines.begin(), lines.end(), '\n'));  // key<TAB>item now
+    lines = old_style(lines);
+  }
+  auto all = split_inventory(base);
+  ASSERT_TRUE(all);
+  Parts old_parts;
+  for (const auto& [part, lines] : all->collections) old_parts[part] = old_style(lines);
+  EXPECT_EQ(assemble_inventory(all->skeleton, old_parts), base);
+
+  ASSERT_TRUE(apply_delta(state, changes));
+  EXPECT_EQ(hash_of(state), *protocol::inventory_hash(current));
 }
 
 TEST(StoredInventory, AWholeDocumentFromBeforeReadsBackAsItIs) {
