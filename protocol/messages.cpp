@@ -377,6 +377,14 @@ nlohmann::json decoded_inventory_document(const InventoryReport& report) {
   return report_fields(report);
 }
 
+nlohmann::json decoded_inventory_document(InventoryReport&& report) {
+  nlohmann::json facts = std::move(report.facts);
+  report.facts = nlohmann::json::object();
+  auto doc = report_fields(report);
+  doc["facts"] = std::move(facts);
+  return doc;
+}
+
 nlohmann::json to_json(const DeployOrder& order) {
   nlohmann::json j = {{"order_id", order.order_id},
                       {"deployment_id", order.deployment_id},

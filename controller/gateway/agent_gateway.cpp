@@ -190,7 +190,7 @@ awaitable<void> AgentGateway::handle(Connection& conn, const std::string& text) 
     // threads. Messages of one connection are handled in order, so deltas apply in order.
     auto answer = co_await run_blocking(blocking_, [&]() -> Result<protocol::Message> {
       if (auto* inv = std::get_if<protocol::InventoryReport>(&*msg)) {
-        return accept_inventory_report(store_, id, *inv, unix_seconds(), blacklist_);
+        return accept_inventory_report(store_, id, std::move(*inv), unix_seconds(), blacklist_);
       }
       return accept_inventory_delta(store_, id, std::get<protocol::InventoryDelta>(*msg),
                                     unix_seconds(), blacklist_);

@@ -47,24 +47,26 @@ InventoryUpdate update_of(const inventory::StoredInventory& state, inventory::Sk
 }  // namespace
 
 Result<protocol::Message> accept_inventory_report(Store& store, const std::string& agent_id,
-                                                  const protocol::InventoryReport& report,
+                                                  protocol::InventoryReport report,
                                                   std::int64_t now,
                                                   const std::vector<std::string>& blacklist) {
-  auto doc = protocol::decoded_inventory_document(report);
+  const std::string named = std::move(report.hash);
+  auto doc = protocol::decoded_inventory_document(std::move(report));
   auto plan = inventory::plan_full(agent_id, doc);  // before the collections move out
   plan.blacklist = blacklist;
   RELMAN_TRY(state, inventory::split_inventory(std::move(doc)));
   RELMAN_TRY(skeleton, inventory::skeleton_text(state.skeleton));
   std::string hash = skeleton.hash;
-  if (hash != report.hash) {
-    // An agent from before the collection digests names a report by its whole document.
-    auto legacy = protocol::legacy_inventory_hash(protocol::inventory_document(report));
-    if (!legacy || *legacy != report.hash) {
+  if (hash != named) {
+    // An agent from before the collection digests names a report by its whole document (the
+    // document assembled again is the normalized one it hashed).
+    auto legacy = protocol::legacy_inventory_hash(
+        inventory::assemble_inventory(state.skeleton, state.collections));
+    if (!legacy || *legacy != named) {
       return fail("inventory.hash_mismatch",
-                  "the report's content hashes to " + hash + ", not to the hash it names",
-                  report.hash);
+                  "the report's content hashes to " + hash + ", not to the hash it names", named);
     }
-    hash = report.hash;
+    hash = named;
   }
   auto update = update_of(state, std::move(skeleton), hash, "", std::move(plan));
   update.collections = std::move(state.collections);

@@ -19,8 +19,9 @@ namespace relman::controller {
 
 // The answer to send (InventoryAck or InventoryRequest). Errors: inventory.hash_mismatch (a
 // full report whose hash is not its content's), store errors (host.not_found, store.*).
+// `report` is taken by value: its facts move into the stored form (pass it moved when done).
 Result<protocol::Message> accept_inventory_report(Store& store, const std::string& agent_id,
-                                                  const protocol::InventoryReport& report,
+                                                  protocol::InventoryReport report,
                                                   std::int64_t now,
                                                   const std::vector<std::string>& blacklist = {});
 

@@ -27,7 +27,12 @@
 
 namespace relman::controller::inventory {
 
-inline constexpr int kBuckets = 64;
+// 32: a host's 1,500 packages make parts of about 5 KB, which SQLite stores as one full
+// overflow page plus a remainder that shares a leaf page; parts of 2.7 KB (64 buckets, until
+// 2026-11-25) took a page each, a third of it empty. A collection stored with 64 parts still
+// reads back whole; a delta that removes or changes an item finds it in the wrong part and is
+// refused, so the agent sends one full report, which is stored in 32.
+inline constexpr int kBuckets = 32;
 
 // A part of a collection: its path and bucket (0..kBuckets-1). As a request to load, bucket
 // kAllBuckets stands for every part of the collection.

@@ -74,7 +74,7 @@ class Reconciler {
  private:
   Result<std::vector<std::int64_t>> software_ids(const std::vector<SoftwarePackage>& pkgs);
   Result<std::vector<Installed>> installed();
-  Result<void> install(const std::vector<std::int64_t>& ids);
+  Result<void> install(std::vector<std::int64_t> ids);
   Result<void> uninstall(const std::vector<std::int64_t>& ids);
   Result<void> link(std::int64_t id, const std::string& type);
   Result<void> unlink(std::int64_t id, const std::string& type);
@@ -188,7 +188,8 @@ Result<std::vector<Installed>> Reconciler::installed() {
 
 // The host's rows sit next to each other (primary key host, software), so a report's inserts
 // and deletes touch a few pages, not one per package.
-Result<void> Reconciler::install(const std::vector<std::int64_t>& ids) {
+Result<void> Reconciler::install(std::vector<std::int64_t> ids) {
+  std::sort(ids.begin(), ids.end());  // in key order: each insert lands next to the last
   if (c_.dialect() == sql::Dialect::sqlite) {
     // In-process: one prepared row at a time parses once, not once per batch.
     RELMAN_TRY(st, c_.prepare("INSERT INTO inventory_installed(host_ci_id, software_ci_id, since) "
