@@ -14,6 +14,23 @@ Result<std::unique_ptr<Pool>> Pool::open(Factory factory, std::size_t size,
   return pool;
 }
 
+Result<AdvisoryLock> AdvisoryLock::take(Connection& c, std::int64_t key) {
+  if (c.dialect() != Dialect::postgresql) return AdvisoryLock(nullptr, key);
+  RELMAN_TRY(st, c.prepare("SELECT pg_advisory_lock(?)"));
+  st.bind(1, key);
+  RELMAN_CHECK(st.step());
+  return AdvisoryLock(&c, key);
+}
+
+AdvisoryLock::~AdvisoryLock() {
+  if (!c_) return;
+  // A failure leaves the lock to the session, which ends with the connection.
+  auto st = c_->prepare("SELECT pg_advisory_unlock(?)");
+  if (!st) return;
+  st->bind(1, key_);
+  (void)st->step();
+}
+
 Pool::Lease::~Lease() {
   if (c_) pool_->give_back(std::move(c_));
 }

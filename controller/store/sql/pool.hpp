@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -75,14 +76,41 @@ ResultOf<F> read(Pool& pool, F&& f) {
 // How often write() runs a transaction that lost a serialization conflict (PostgreSQL).
 inline constexpr int kWriteAttempts = 5;
 
+// A PostgreSQL session advisory lock held by one connection until destroyed (SQLite: nothing;
+// it has one writer anyway). Taken before a transaction begins, it keeps the transactions it
+// serializes from overlapping at all, so serializable isolation sees no conflict between them
+// and none has to run again.
+class AdvisoryLock {
+ public:
+  // Waits for the lock. Errors: the connection's.
+  static Result<AdvisoryLock> take(Connection& c, std::int64_t key);
+  AdvisoryLock(AdvisoryLock&& other) noexcept : c_(other.c_), key_(other.key_) {
+    other.c_ = nullptr;
+  }
+  AdvisoryLock& operator=(AdvisoryLock&&) = delete;
+  ~AdvisoryLock();
+
+ private:
+  AdvisoryLock(Connection* c, std::int64_t key) : c_(c), key_(key) {}
+  Connection* c_;  // null: nothing held
+  std::int64_t key_;
+};
+
 // Runs `f` in one transaction and commits it if `f` succeeded; rolls back otherwise. A
 // store.conflict (another transaction won) runs `f` again from the start, so `f` must build its
-// result from what it reads, not from what an earlier attempt left behind.
+// result from what it reads, not from what an earlier attempt left behind. With `exclusive`, each
+// attempt holds that advisory lock (AdvisoryLock) from before it begins until it ended.
 template <class F>
-ResultOf<F> write(Pool& pool, F&& f) {
+ResultOf<F> write(Pool& pool, F&& f, std::optional<std::int64_t> exclusive = std::nullopt) {
   for (int attempt = 1;; ++attempt) {
     auto lease = pool.acquire();
     if (!lease) return fail(std::move(lease.error()));
+    std::optional<AdvisoryLock> held;
+    if (exclusive) {
+      auto lock = AdvisoryLock::take(**lease, *exclusive);
+      if (!lock) return fail(std::move(lock.error()));
+      held.emplace(std::move(*lock));
+    }
     auto tx = Transaction::begin(**lease);
     if (!tx) return fail(std::move(tx.error()));
     auto result = f(**lease);
