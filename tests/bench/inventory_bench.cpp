@@ -8,16 +8,23 @@
 // ctest runs it only tiny (bench_inventory_smoke: it must still work); the real run is by hand.
 // Exit 77: --postgresql without a server (ctest reports a skip).
 //
-//   bench_inventory [--hosts N] [--packages P] [--pool K] [--db FILE | --postgresql]
+// --concurrency C runs C reports at once (threads), as the controller's blocking pool does when
+// agents report at the same time; "total" is then the phases' wall time.
+//
+//   bench_inventory [--hosts N] [--packages P] [--pool K] [--concurrency C]
+//                   [--db FILE | --postgresql]
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -41,6 +48,7 @@ struct Options {
   int pool = 4'000;  // distinct package names across the fleet
   std::string db = "/tmp/relman-bench-inventory.db";
   bool postgresql = false;
+  int concurrency = 1;  // reports in flight at once (the controller's blocking pool: >= 2)
 };
 
 constexpr int kSkip = 77;
@@ -104,19 +112,70 @@ InventoryReport report_of(const Options& o, int h, int step) {
   return r;
 }
 
+std::string agent_of(int h) { return "agent-" + std::to_string(h); }
+
+struct PhaseResult {
+  std::vector<double> ms;  // each call's own time
+  double wall_s = 0;       // the batches' wall time, summed
+};
+
+// Every host's call, in batches of kBatch hosts: `make(h)` builds host h's input for the batch
+// (not timed, on o.concurrency threads), then o.concurrency threads take the batch's inputs in
+// turn and `run` them, as the controller's blocking pool runs the reports of agents that send at
+// the same time. Timed: each call, and each batch from its first call to its last.
+template <class Input, class Make, class Run>
+relman::Result<PhaseResult> run_phase(const Options& o, Make make, Run run) {
+  constexpr int kBatch = 128;
+  PhaseResult out;
+  std::mutex mu;
+  std::optional<relman::Error> failed;
+  for (int first = 0; first < o.hosts; first += kBatch) {
+    const int n = std::min(kBatch, o.hosts - first);
+    std::vector<std::optional<Input>> inputs(static_cast<std::size_t>(n));
+    auto in_threads = [&](auto body) {
+      std::atomic<int> next{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < o.concurrency; ++t) {
+        threads.emplace_back([&] {
+          for (int i = next++; i < n; i = next++) body(i);
+        });
+      }
+      for (auto& t : threads) t.join();
+    };
+    in_threads([&](int i) { inputs[static_cast<std::size_t>(i)].emplace(make(first + i)); });
+    std::vector<double> ms(static_cast<std::size_t>(n));
+    auto t0 = Clock::now();
+    in_threads([&](int i) {
+      auto c0 = Clock::now();
+      auto r = run(first + i, *inputs[static_cast<std::size_t>(i)]);
+      ms[static_cast<std::size_t>(i)] =
+          std::chrono::duration<double, std::milli>(Clock::now() - c0).count();
+      if (!r) {
+        std::lock_guard lock(mu);
+        if (!failed) failed = std::move(r.error());
+      }
+    });
+    out.wall_s += std::chrono::duration<double>(Clock::now() - t0).count();
+    if (failed) return relman::fail(std::move(*failed));
+    out.ms.insert(out.ms.end(), ms.begin(), ms.end());
+  }
+  return out;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-void print_phase(const char* name, const std::vector<double>& ms, double total_s) {
-  std::vector<double> sorted = ms;
+void print_phase(const char* name, const PhaseResult& r) {
+  std::vector<double> sorted = r.ms;
   std::sort(sorted.begin(), sorted.end());
   auto pct = [&](double p) {
     return sorted.empty() ? 0 : sorted[static_cast<std::size_t>(p * (sorted.size() - 1))];
   };
   std::printf("%-13s %6zu reports  total %8.2f s  median %7.3f ms  p90 %7.3f ms  p99 %7.3f ms\n",
-              name, ms.size(), total_s, median(ms), pct(0.9), pct(0.99));
+              name, sorted.size(), r.wall_s, median(sorted), pct(0.9), pct(0.99));
+  std::fflush(stdout);
 }
 
 int fail_with(const relman::Error& e) {
@@ -144,16 +203,20 @@ int main(int argc, char** argv) {
       o.pool = std::atoi(argv[i + 1]);
     else if (a == "--db")
       o.db = argv[i + 1];
+    else if (a == "--concurrency")
+      o.concurrency = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr,
                    "usage: bench_inventory [--hosts N] [--packages P] [--pool K] "
-                   "[--db F | --postgresql]\n");
+                   "[--concurrency C] [--db F | --postgresql]\n");
       return 2;
     }
   }
-  if (o.hosts < 1 || o.packages < 2 || o.packages >= o.pool) {
+  if (o.hosts < 1 || o.packages < 2 || o.packages >= o.pool || o.concurrency < 1 ||
+      o.concurrency > 16) {
     std::fprintf(stderr,
-                 "bench_inventory: needs --hosts >= 1, --packages >= 2, --pool > --packages\n");
+                 "bench_inventory: needs --hosts >= 1, --packages >= 2, --pool > --packages, "
+                 "1 <= --concurrency <= 16\n");
     return 2;
   }
   std::optional<relman::test::PgTestDatabase> pg;
@@ -174,48 +237,47 @@ int main(int argc, char** argv) {
   if (!opened) return fail_with(opened.error());
   auto& store = **opened;
   std::printf(
-      "hosts %d, packages per host %d, package pool %d, %s\n", o.hosts, o.packages, o.pool,
+      "hosts %d, packages per host %d, package pool %d, concurrency %d, %s\n", o.hosts, o.packages,
+      o.pool, o.concurrency,
       o.postgresql ? ("PostgreSQL database " + pg->name()).c_str() : ("SQLite " + o.db).c_str());
 
   for (int h = 0; h < o.hosts; ++h) {
-    auto r = store.host_connected("agent-" + std::to_string(h), 1000);
+    auto r = store.host_connected(agent_of(h), 1000);
     if (!r) return fail_with(r.error());
   }
 
-  std::vector<double> full_ms, delta_ms;
-  double full_total = 0, delta_total = 0;
-  for (int h = 0; h < o.hosts; ++h) {
-    auto report = report_of(o, h, 0);
-    const std::string agent = "agent-" + std::to_string(h);
-    auto t0 = Clock::now();
-    auto ack = relman::controller::accept_inventory_report(store, agent, report, 2000);
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (!ack) return fail_with(ack.error());
-    full_ms.push_back(ms);
-    full_total += ms / 1000;
-  }
-  print_phase("full reports", full_ms, full_total);
+  auto full = run_phase<InventoryReport>(
+      o, [&](int h) { return report_of(o, h, 0); },
+      [&](int h, InventoryReport& report) -> relman::Result<void> {
+        auto ack = relman::controller::accept_inventory_report(store, agent_of(h),
+                                                               std::move(report), 2000);
+        if (!ack) return relman::fail(std::move(ack.error()));
+        return {};
+      });
+  if (!full) return fail_with(full.error());
+  print_phase("full reports", *full);
 
-  for (int h = 0; h < o.hosts; ++h) {
-    auto before = relman::protocol::inventory_document(report_of(o, h, 0));
-    auto next = report_of(o, h, 1);
-    auto after = relman::protocol::inventory_document(next);
-    relman::protocol::InventoryDelta delta{relman::protocol::inventory_hash(before).value(),
-                                           next.hash,
-                                           relman::protocol::diff_inventory(before, after)};
-    const std::string agent = "agent-" + std::to_string(h);
-    auto t0 = Clock::now();
-    auto ack = relman::controller::accept_inventory_delta(store, agent, delta, 3000);
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (!ack) return fail_with(ack.error());
-    if (!std::holds_alternative<relman::protocol::InventoryAck>(*ack)) {
-      std::fprintf(stderr, "bench_inventory: host %d's delta was not applied\n", h);
-      return 1;
-    }
-    delta_ms.push_back(ms);
-    delta_total += ms / 1000;
-  }
-  print_phase("deltas", delta_ms, delta_total);
+  auto deltas = run_phase<relman::protocol::InventoryDelta>(
+      o,
+      [&](int h) {
+        auto before = relman::protocol::inventory_document(report_of(o, h, 0));
+        auto next = report_of(o, h, 1);
+        auto after = relman::protocol::inventory_document(next);
+        return relman::protocol::InventoryDelta{relman::protocol::inventory_hash(before).value(),
+                                                next.hash,
+                                                relman::protocol::diff_inventory(before, after)};
+      },
+      [&](int h, relman::protocol::InventoryDelta& delta) -> relman::Result<void> {
+        auto ack = relman::controller::accept_inventory_delta(store, agent_of(h), delta, 3000);
+        if (!ack) return relman::fail(std::move(ack.error()));
+        if (!std::holds_alternative<relman::protocol::InventoryAck>(*ack)) {
+          return relman::fail("bench.delta_refused",
+                              "host " + std::to_string(h) + "'s delta was not applied");
+        }
+        return {};
+      });
+  if (!deltas) return fail_with(deltas.error());
+  print_phase("deltas", *deltas);
 
   // The reconciled CMDB agrees with the reports: host 0 runs its changed package's new version
   // (and only that one), which the delta step gave it.
