@@ -1,5 +1,6 @@
 #include "controller/inventory/inventory_intake.hpp"
 
+#include <optional>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -81,53 +82,63 @@ Result<protocol::Message> accept_inventory_delta(Store& store, const std::string
                                                  const std::vector<std::string>& blacklist) {
   const bool hardware = inventory::touches_hardware(delta.changes);
   auto needed = inventory::collections_needed(delta.changes, hardware);
-  RELMAN_TRY(stored, store.inventory_state(agent_id, needed));
-  if (!stored) return fail("host.not_found", "no host with this agent id", agent_id);
-  if (stored->hash.empty() || stored->hash != delta.base_hash) {
-    return ask_full_report(
-        agent_id, Error{"inventory.base_mismatch",
-                        "the delta builds on " + delta.base_hash + " but the stored report is " +
-                            (stored->hash.empty() ? "none" : stored->hash),
-                        ""});
-  }
-  inventory::StoredInventory state;
-  state.skeleton = json::parse(stored->skeleton_json, nullptr, false);
-  state.collections = std::move(stored->collections);
-  state.whole = !needed.has_value();
-  if (!state.skeleton.is_object()) {
-    return ask_full_report(
-        agent_id, Error{"inventory.delta_invalid", "the stored report is not a JSON object", ""});
-  }
-  auto applied = inventory::apply_delta(state, delta.changes);
-  if (!applied) return ask_full_report(agent_id, applied.error());
-  auto skeleton = inventory::skeleton_text(state.skeleton);
-  if (!skeleton || skeleton->hash != delta.hash) {
-    return ask_full_report(
-        agent_id, Error{"inventory.hash_mismatch",
-                        "the delta applied to the stored report does not give " + delta.hash, ""});
-  }
-  // The plan reads the document only for hardware or a replaced software list.
-  auto doc = state.whole || hardware
-                 ? inventory::assemble_inventory(state.skeleton, state.collections)
-                 : json::object();
-  auto plan = inventory::plan_delta(agent_id, delta.changes, doc);
-  plan.blacklist = blacklist;
-  auto update =
-      update_of(state, std::move(*skeleton), delta.hash, delta.base_hash, std::move(plan));
-  if (state.whole) {
-    update.collections = std::move(state.collections);
-  } else {
-    std::set<std::string> changed;
-    for (const auto& items : delta.changes.items) changed.insert(items.path);
-    for (auto& [part, lines] : state.collections) {
-      if (changed.contains(part.first)) update.collections.emplace(part, std::move(lines));
+  // Read, apply and store in one transaction; a refusal stores nothing and asks for a full
+  // report.
+  std::optional<Error> refused;
+  auto apply =
+      [&](std::optional<StoredInventoryRecord> stored) -> Result<std::optional<InventoryUpdate>> {
+    refused.reset();  // the transaction may run again
+    auto refuse = [&](Error why) {
+      refused = std::move(why);
+      return std::optional<InventoryUpdate>();
+    };
+    if (!stored) return fail("host.not_found", "no host with this agent id", agent_id);
+    if (stored->hash.empty() || stored->hash != delta.base_hash) {
+      return refuse(Error{"inventory.base_mismatch",
+                          "the delta builds on " + delta.base_hash + " but the stored report is " +
+                              (stored->hash.empty() ? "none" : stored->hash),
+                          ""});
     }
-  }
-  auto stored_now = store.record_inventory(agent_id, update, now);
+    inventory::StoredInventory state;
+    state.skeleton = json::parse(stored->skeleton_json, nullptr, false);
+    state.collections = std::move(stored->collections);
+    state.whole = !needed.has_value();
+    if (!state.skeleton.is_object()) {
+      return refuse(Error{"inventory.delta_invalid", "the stored report is not a JSON object", ""});
+    }
+    auto applied = inventory::apply_delta(state, delta.changes);
+    if (!applied) return refuse(applied.error());
+    auto skeleton = inventory::skeleton_text(state.skeleton);
+    if (!skeleton || skeleton->hash != delta.hash) {
+      return refuse(Error{"inventory.hash_mismatch",
+                          "the delta applied to the stored report does not give " + delta.hash,
+                          ""});
+    }
+    // The plan reads the document only for hardware or a replaced software list.
+    auto doc = state.whole || hardware
+                   ? inventory::assemble_inventory(state.skeleton, state.collections)
+                   : json::object();
+    auto plan = inventory::plan_delta(agent_id, delta.changes, doc);
+    plan.blacklist = blacklist;
+    auto update =
+        update_of(state, std::move(*skeleton), delta.hash, delta.base_hash, std::move(plan));
+    if (state.whole) {
+      update.collections = std::move(state.collections);
+    } else {
+      std::set<std::string> changed;
+      for (const auto& items : delta.changes.items) changed.insert(items.path);
+      for (auto& [part, lines] : state.collections) {
+        if (changed.contains(part.first)) update.collections.emplace(part, std::move(lines));
+      }
+    }
+    return std::optional<InventoryUpdate>(std::move(update));
+  };
+  auto stored_now = store.update_inventory(agent_id, needed, now, apply);
   if (!stored_now && stored_now.error().code == "inventory.base_mismatch") {
-    return ask_full_report(agent_id, stored_now.error());  // another connection stored one
+    return ask_full_report(agent_id, stored_now.error());
   }
   RELMAN_CHECK(stored_now);
+  if (refused) return ask_full_report(agent_id, *refused);
   spdlog::info("agent {}: inventory delta {} -> {} ({} changes)", agent_id, delta.base_hash,
                delta.hash, delta.changes.entry_count());
   return protocol::Message{protocol::InventoryAck{delta.hash}};

@@ -116,43 +116,84 @@ Result<void> SqlStore::mark_all_hosts_disconnected() {
   });
 }
 
+namespace {
+// Reports reconcile one at a time (on PostgreSQL, across controllers too): two at once create
+// and probe the same software and hardware CIs' index pages, which serializable isolation takes
+// for conflicts, and a report of 1,500 packages would run again and again.
+constexpr std::int64_t kInventoryLock = 0x72656c6d616e0005;  // "relman", issue 5
+
+// record_inventory's work, inside the caller's transaction.
+Result<void> store_update(sql::Connection& c, const std::string& agent_id,
+                          const InventoryUpdate& update, std::int64_t now,
+                          const store_sql::SoftwareIdCache& cache,
+                          store_sql::SoftwareIdCache::Learned& learned) {
+  RELMAN_TRY(st,
+             c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
+                       "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5 "
+                       "WHERE agent_id = ?6 AND (CAST(?7 AS TEXT) = '' OR inventory_hash = ?7)"));
+  RELMAN_CHECK(st.bind(1, update.hostname)
+                   .bind(2, update.os)
+                   .bind(3, update.document_json)
+                   .bind(4, update.hash)
+                   .bind(5, now)
+                   .bind(6, agent_id)
+                   .bind(7, update.base_hash)
+                   .run());
+  if (st.changes() == 1) {
+    RELMAN_CHECK(write_collections(c, agent_id, update));
+    RELMAN_CHECK(store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
+    if (!update.plan) return ok();
+    return store_sql::reconcile_inventory(c, agent_id, *update.plan, update.hash, now, cache,
+                                          learned);
+  }
+  RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
+  exists.bind(1, agent_id);
+  RELMAN_TRY(row, exists.step());
+  if (!row) return fail("host.not_found", "no host with this agent id", agent_id);
+  return fail("inventory.base_mismatch",
+              "the stored inventory is no longer the report this delta builds on", agent_id);
+}
+
+Result<std::optional<StoredInventoryRecord>> load_state(
+    sql::Connection& c, const std::string& agent_id,
+    const std::optional<std::set<inventory::Part>>& parts) {
+  RELMAN_TRY(st, c.prepare("SELECT inventory_hash, inventory_json FROM hosts WHERE agent_id = ?"));
+  st.bind(1, agent_id);
+  RELMAN_TRY(row, st.step());
+  if (!row) return std::optional<StoredInventoryRecord>();
+  StoredInventoryRecord out{st.text(0), st.text(1), {}};
+  RELMAN_TRY(collections, read_collections(c, agent_id, parts));
+  out.collections = std::move(collections);
+  return std::optional<StoredInventoryRecord>(std::move(out));
+}
+}  // namespace
+
 Result<void> SqlStore::record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                         std::int64_t now) {
   store_sql::SoftwareIdCache::Learned learned;
-  // Reports reconcile one at a time (on PostgreSQL, across controllers too): two at once create
-  // and probe the same software and hardware CIs' index pages, which serializable isolation
-  // takes for conflicts, and a report of 1,500 packages would run again and again.
-  constexpr std::int64_t kInventoryLock = 0x72656c6d616e0005;  // "relman", issue 5
   auto stored = sql::write(
       *pool_,
       [&](sql::Connection& c) -> Result<void> {
         learned.clear();  // a write may run again
-        RELMAN_TRY(
-            st,
-            c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
-                      "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5 "
-                      "WHERE agent_id = ?6 AND (CAST(?7 AS TEXT) = '' OR inventory_hash = ?7)"));
-        RELMAN_CHECK(st.bind(1, update.hostname)
-                         .bind(2, update.os)
-                         .bind(3, update.document_json)
-                         .bind(4, update.hash)
-                         .bind(5, now)
-                         .bind(6, agent_id)
-                         .bind(7, update.base_hash)
-                         .run());
-        if (st.changes() == 1) {
-          RELMAN_CHECK(write_collections(c, agent_id, update));
-          RELMAN_CHECK(store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
-          if (!update.plan) return ok();
-          return store_sql::reconcile_inventory(c, agent_id, *update.plan, update.hash, now,
-                                                *software_ids_, learned);
-        }
-        RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
-        exists.bind(1, agent_id);
-        RELMAN_TRY(row, exists.step());
-        if (!row) return fail("host.not_found", "no host with this agent id", agent_id);
-        return fail("inventory.base_mismatch",
-                    "the stored inventory is no longer the report this delta builds on", agent_id);
+        return store_update(c, agent_id, update, now, *software_ids_, learned);
+      },
+      kInventoryLock);
+  if (stored) software_ids_->add(learned);  // committed
+  return stored;
+}
+
+Result<void> SqlStore::update_inventory(const std::string& agent_id,
+                                        const std::optional<std::set<inventory::Part>>& parts,
+                                        std::int64_t now, const InventoryApply& apply) {
+  store_sql::SoftwareIdCache::Learned learned;
+  auto stored = sql::write(
+      *pool_,
+      [&](sql::Connection& c) -> Result<void> {
+        learned.clear();  // a write may run again
+        RELMAN_TRY(state, load_state(c, agent_id, parts));
+        RELMAN_TRY(update, apply(std::move(state)));
+        if (!update) return ok();
+        return store_update(c, agent_id, *update, now, *software_ids_, learned);
       },
       kInventoryLock);
   if (stored) software_ids_->add(learned);  // committed
@@ -195,17 +236,7 @@ Result<std::optional<HostRecord>> SqlStore::get_host(const std::string& agent_id
 
 Result<std::optional<StoredInventoryRecord>> SqlStore::inventory_state(
     const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) {
-  return sql::read(*pool_, [&](sql::Connection& c) -> Result<std::optional<StoredInventoryRecord>> {
-    RELMAN_TRY(st,
-               c.prepare("SELECT inventory_hash, inventory_json FROM hosts WHERE agent_id = ?"));
-    st.bind(1, agent_id);
-    RELMAN_TRY(row, st.step());
-    if (!row) return std::optional<StoredInventoryRecord>();
-    StoredInventoryRecord out{st.text(0), st.text(1), {}};
-    RELMAN_TRY(collections, read_collections(c, agent_id, parts));
-    out.collections = std::move(collections);
-    return std::optional<StoredInventoryRecord>(std::move(out));
-  });
+  return sql::read(*pool_, [&](sql::Connection& c) { return load_state(c, agent_id, parts); });
 }
 
 }  // namespace relman::controller

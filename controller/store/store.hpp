@@ -140,6 +140,17 @@ class Store : public AccessStore,
   // every one; bucket kAllBuckets: every part of that collection). nullopt: no such host.
   virtual Result<std::optional<StoredInventoryRecord>> inventory_state(
       const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) = 0;
+  // A delta's read, apply and store in one write transaction (one connection, no window for
+  // another report between the read and the write): passes the host's stored report (the
+  // parts `parts` names, as inventory_state reads them; nullopt: no such host) to `apply`, and
+  // stores the update it returns as record_inventory does; nullopt: nothing to store. `apply`
+  // runs inside the transaction, again if the transaction has to run again. Errors: apply's,
+  // record_inventory's.
+  using InventoryApply =
+      std::function<Result<std::optional<InventoryUpdate>>(std::optional<StoredInventoryRecord>)>;
+  virtual Result<void> update_inventory(const std::string& agent_id,
+                                        const std::optional<std::set<inventory::Part>>& parts,
+                                        std::int64_t now, const InventoryApply& apply) = 0;
   virtual Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) = 0;
   virtual Result<std::optional<HostRecord>> get_host(const std::string& agent_id) = 0;
 

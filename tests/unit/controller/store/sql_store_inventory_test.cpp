@@ -460,6 +460,63 @@ TEST_P(SqlStoreInventoryTest, ReportsAreStoredInPartsAndReadBackWhole) {
   EXPECT_TRUE(running("pkg-7", "1").empty());
 }
 
+// A delta's read, apply and store run in one transaction: apply sees the stored report, and
+// only the update it returns is stored.
+TEST_P(SqlStoreInventoryTest, UpdateInventoryStoresOnlyWhatApplyReturns) {
+  full("a1", document("web-01", json::array({package("curl", "7.88")}), json::array()), h1);
+  using Apply = Result<std::optional<InventoryUpdate>>;
+  bool saw_none = false;
+  auto none = store->update_inventory("ghost", std::nullopt, 300,
+                                      [&](std::optional<StoredInventoryRecord> s) -> Apply {
+                                        saw_none = !s.has_value();
+                                        return std::optional<InventoryUpdate>();
+                                      });
+  ASSERT_TRUE(none) << none.error().describe();
+  EXPECT_TRUE(saw_none);
+
+  std::string seen_hash;
+  auto nothing = store->update_inventory("a1", std::nullopt, 300,
+                                         [&](std::optional<StoredInventoryRecord> s) -> Apply {
+                                           if (s) seen_hash = s->hash;
+                                           return std::optional<InventoryUpdate>();
+                                         });
+  ASSERT_TRUE(nothing);
+  EXPECT_EQ(seen_hash, h1);
+  EXPECT_EQ((*store->get_host("a1"))->inventory_hash, h1);
+
+  auto next = document("web-01", json::array({package("curl", "8.0")}), json::array());
+  auto update_to_next = [&] {
+    return InventoryUpdate{"web-01", "debian", next.dump(),
+                           h2,       h1,       inventory::plan_full("a1", next)};
+  };
+  auto refused =
+      store->update_inventory("a1", std::nullopt, 300, [&](std::optional<StoredInventoryRecord>) {
+        return Apply(fail("test.refused", "apply says no"));
+      });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "test.refused");
+  EXPECT_EQ((*store->get_host("a1"))->inventory_hash, h1);
+
+  // An update whose base is not the stored report: refused by the store, nothing half-written.
+  auto stale = store->update_inventory("a1", std::nullopt, 300,
+                                       [&](std::optional<StoredInventoryRecord>) -> Apply {
+                                         auto u = update_to_next();
+                                         u.base_hash = h3;
+                                         return std::optional<InventoryUpdate>(std::move(u));
+                                       });
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, "inventory.base_mismatch");
+  EXPECT_EQ(running("curl", std::nullopt), std::vector<std::string>{"a1=7.88"});
+
+  auto stored = store->update_inventory("a1", std::nullopt, 300,
+                                        [&](std::optional<StoredInventoryRecord>) -> Apply {
+                                          return std::optional<InventoryUpdate>(update_to_next());
+                                        });
+  ASSERT_TRUE(stored) << stored.error().describe();
+  EXPECT_EQ((*store->get_host("a1"))->inventory_hash, h2);
+  EXPECT_EQ(running("curl", std::nullopt), std::vector<std::string>{"a1=8.0"});
+}
+
 // A delta that touches hardware loads the whole disk and network collections (not only the
 // parts of its items) so the hardware CIs are reconciled from the complete list.
 TEST_P(SqlStoreInventoryTest, AHardwareDeltaReconcilesFromTheWholeDiskList) {
@@ -485,7 +542,9 @@ TEST_P(SqlStoreInventoryTest, AHardwareDeltaReconcilesFromTheWholeDiskList) {
   // Every other disk is still part of the host: none went to the store for being unloaded.
   EXPECT_EQ(ci_by_name("hardware", "web1 sd7").state.stage, "production");
   int parts = 0;
-  for (const auto& rel : *store->ci_relationships(host_ci("a1"))) {
+  auto rels = store->ci_relationships(host_ci("a1"));  // held: a loop over *temporary dangles
+  ASSERT_TRUE(rels) << rels.error().describe();
+  for (const auto& rel : *rels) {
     if (rel.edge.type == "part_of") ++parts;
   }
   EXPECT_EQ(parts, 24);  // cpu, memory, 21 disks, eth0
