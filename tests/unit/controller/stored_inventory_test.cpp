@@ -202,6 +202,35 @@ TEST(StoredInventory, BrokenStoredLinesAreRefusedSoTheAgentSendsAFullReport) {
   }
 }
 
+// A collection stored in another layout of parts (64 before 2026-11-25): it reads back whole,
+// and a delta that looks for an item in the part this layout says is refused (the agent then
+// sends a full report, stored in this layout), never applied to the wrong items.
+TEST(StoredInventory, PartsOfAnotherLayoutReadBackAndTheirDeltasAreRefused) {
+  auto base = sample();
+  auto all = split_inventory(base);
+  ASSERT_TRUE(all);
+  Parts moved;  // every part one bucket further on: each item sits in a part it does not hash to
+  for (const auto& [part, lines] : all->collections) {
+    moved[Part{part.first, (part.second + 1) % kBuckets}] = lines;
+  }
+  EXPECT_EQ(assemble_inventory(all->skeleton, moved), base);
+
+  auto current = base;
+  dpkg(current).erase(dpkg(current).begin() + 3);
+  protocol::normalize_inventory(current);
+  auto changes = protocol::diff_inventory(base, current);
+  auto needed = collections_needed(changes, false);
+  ASSERT_TRUE(needed);
+  StoredInventory state;
+  state.skeleton = all->skeleton;
+  for (const auto& part : *needed) {
+    if (moved.contains(part)) state.collections[part] = moved[part];
+  }
+  auto r = apply_delta(state, changes);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "inventory.delta_invalid");
+}
+
 // Lines written before lines dropped the item digest: "<64 hex>\t<key>\t<item>".
 TEST(StoredInventory, LinesWithTheirDigestFromBeforeStillReadAndTakeDeltas) {
   auto base = sample();
