@@ -39,8 +39,9 @@ Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord
 // The host CI of an agent (source key "agent:<id>"): created on first sight in stage
 // production, then kept in step with what the agent reports (hostname, os). A report that
 // changes nothing adds no version. Empty hostname/os leave those attributes as they are.
-Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
-                            const std::string& hostname, const std::string& os);
+// Returns the host CI's id.
+Result<std::int64_t> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
+                                    const std::string& hostname, const std::string& os);
 
 // SQL condition: CI `alias` is the host CI of an agent (source key "agent:<id>"). On SQLite a
 // range of the source_key index, so a query can walk the host CIs and probe
@@ -67,12 +68,13 @@ class SoftwareIdCache {
   std::unordered_map<std::string, std::int64_t> ids_;
 };
 
-// Applies an accepted report's plan to the CMDB for the host CI of `agent_id` (which must
-// exist): software CIs installed_on it, hardware CIs part_of it (those that left go to stage
-// in_store), and one inventory_changes row per change naming `report_hash` (sql_store_inventory).
-// Software CI ids come from `cache` where it has them; `learned` gets the others.
-Result<void> reconcile_inventory(sql::Connection& c, const std::string& agent_id,
-                                 const inventory::ReconcilePlan& plan,
+// Applies an accepted report's plan to the CMDB for `host_ci_id`, the host CI of `agent_id`
+// (upsert_host_ci's answer): software CIs installed_on it, hardware CIs part_of it (those that left
+// go to stage in_store), and one inventory_changes row per change naming `report_hash`
+// (sql_store_inventory). Software CI ids come from `cache` where it has them; `learned` gets the
+// others.
+Result<void> reconcile_inventory(sql::Connection& c, std::int64_t host_ci_id,
+                                 const std::string& agent_id, const inventory::ReconcilePlan& plan,
                                  const std::string& report_hash, std::int64_t now,
                                  const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned);
 

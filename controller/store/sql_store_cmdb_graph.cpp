@@ -101,8 +101,8 @@ std::string agent_host_ci(const sql::Connection& c, const std::string& alias) {
   return "(" + alias + ".source_key LIKE 'agent:%')";
 }
 
-Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
-                            const std::string& hostname, const std::string& os) {
+Result<std::int64_t> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
+                                    const std::string& hostname, const std::string& os) {
   const std::string key = "agent:" + agent_id;
   json reported{{"agent_id", agent_id}};
   if (!hostname.empty()) reported["hostname"] = hostname;
@@ -113,15 +113,15 @@ Result<void> upsert_host_ci(sql::Connection& c, const std::string& agent_id,
     s.name = hostname.empty() ? agent_id : hostname;
     s.attributes = reported;
     s.stage = "production";
-    RELMAN_CHECK(insert_ci(c, "host", s, key, "agent", agent_id));
-    return ok();
+    RELMAN_TRY(created, insert_ci(c, "host", s, key, "agent", agent_id));
+    return created.id;
   }
   cmdb::CiState next = ci->state;
   next.attributes = cmdb::merge_attributes(ci->state.attributes, reported);
   if (!hostname.empty()) next.name = hostname;
-  if (next == ci->state) return ok();
+  if (next == ci->state) return ci->id;
   RELMAN_CHECK(write_ci_version(c, *ci, next, "agent", 0, agent_id));
-  return ok();
+  return ci->id;
 }
 
 }  // namespace store_sql

@@ -98,7 +98,8 @@ Result<void> SqlStore::host_connected(const std::string& agent_id, std::int64_t 
                              "VALUES(?1, 1, ?2, ?2) ON CONFLICT(agent_id) DO UPDATE SET "
                              "connected = 1, last_seen = ?2"));
     RELMAN_CHECK(st.bind(1, agent_id).bind(2, now).run());
-    return store_sql::upsert_host_ci(c, agent_id, "", "");  // the agent's host CI
+    RELMAN_CHECK(store_sql::upsert_host_ci(c, agent_id, "", ""));  // the agent's host CI
+    return ok();
   });
 }
 
@@ -141,10 +142,10 @@ Result<void> store_update(sql::Connection& c, const std::string& agent_id,
                    .run());
   if (st.changes() == 1) {
     RELMAN_CHECK(write_collections(c, agent_id, update));
-    RELMAN_CHECK(store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
+    RELMAN_TRY(host_ci, store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
     if (!update.plan) return ok();
-    return store_sql::reconcile_inventory(c, agent_id, *update.plan, update.hash, now, cache,
-                                          learned);
+    return store_sql::reconcile_inventory(c, host_ci, agent_id, *update.plan, update.hash, now,
+                                          cache, learned);
   }
   RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
   exists.bind(1, agent_id);

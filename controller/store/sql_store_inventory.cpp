@@ -450,13 +450,11 @@ Result<void> Reconciler::finish(const std::string& agent_id) {
 
 }  // namespace
 
-Result<void> reconcile_inventory(sql::Connection& c, const std::string& agent_id,
-                                 const inventory::ReconcilePlan& plan,
+Result<void> reconcile_inventory(sql::Connection& c, std::int64_t host_ci_id,
+                                 const std::string& agent_id, const inventory::ReconcilePlan& plan,
                                  const std::string& report_hash, std::int64_t now,
                                  const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned) {
-  RELMAN_TRY(host, load_ci_by_source(c, "agent:" + agent_id));
-  if (!host) return fail("store.corrupt", "the host CI of this agent is missing", agent_id);
-  Reconciler r(c, host->id, agent_id, report_hash, plan.blacklist, now, cache, learned);
+  Reconciler r(c, host_ci_id, agent_id, report_hash, plan.blacklist, now, cache, learned);
   if (plan.software_full) {
     RELMAN_CHECK(r.software_full(plan.software));
   } else if (!plan.software.empty() || !plan.software_gone.empty()) {

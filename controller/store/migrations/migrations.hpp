@@ -17,6 +17,7 @@
 #include "controller/store/migrations/0022_software_policies.hpp"
 #include "controller/store/migrations/0023_inventory_collections.hpp"
 #include "controller/store/migrations/0024_inventory_installed.hpp"
+#include "controller/store/migrations/0025_hosts_last_seen.hpp"
 #include "controller/store/migrations/0030_rollouts.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
 #include "controller/store/migrations/0041_inventory_edges_out.hpp"
@@ -38,6 +39,7 @@ inline const std::vector<sql::Migration> kAll = {
     k0022SoftwarePolicies,
     k0023InventoryCollections,
     k0024InventoryInstalled,
+    k0025HostsLastSeen,
     k0030Rollouts,
     k0040Cmdb,
     k0041InventoryEdgesOut,
