@@ -12,7 +12,9 @@
 // agents report at the same time; "total" is then the phases' wall time.
 //
 //   bench_inventory [--hosts N] [--packages P] [--pool K] [--concurrency C]
-//                   [--db FILE | --postgresql]
+//                   [--phase both|full|deltas] [--db FILE | --postgresql]
+// --phase full stops after the full reports and keeps the SQLite file; --phase deltas runs the
+// deltas on the file a --phase full run left (copy it first to run the deltas again).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -48,7 +50,8 @@ struct Options {
   int pool = 4'000;  // distinct package names across the fleet
   std::string db = "/tmp/relman-bench-inventory.db";
   bool postgresql = false;
-  int concurrency = 1;  // reports in flight at once (the controller's blocking pool: >= 2)
+  int concurrency = 1;         // reports in flight at once (the controller's blocking pool: >= 2)
+  std::string phase = "both";  // "full" keeps the database; "deltas" takes one left by "full"
 };
 
 constexpr int kSkip = 77;
@@ -205,20 +208,25 @@ int main(int argc, char** argv) {
       o.db = argv[i + 1];
     else if (a == "--concurrency")
       o.concurrency = std::atoi(argv[i + 1]);
+    else if (a == "--phase")
+      o.phase = argv[i + 1];
     else {
       std::fprintf(stderr,
                    "usage: bench_inventory [--hosts N] [--packages P] [--pool K] "
-                   "[--concurrency C] [--db F | --postgresql]\n");
+                   "[--concurrency C] [--phase both|full|deltas] [--db F | --postgresql]\n");
       return 2;
     }
   }
   if (o.hosts < 1 || o.packages < 2 || o.packages >= o.pool || o.concurrency < 1 ||
-      o.concurrency > 16) {
+      o.concurrency > 16 || (o.phase != "both" && o.phase != "full" && o.phase != "deltas") ||
+      (o.postgresql && o.phase != "both")) {
     std::fprintf(stderr,
                  "bench_inventory: needs --hosts >= 1, --packages >= 2, --pool > --packages, "
-                 "1 <= --concurrency <= 16\n");
+                 "1 <= --concurrency <= 16, --phase both, full or deltas (SQLite only)\n");
     return 2;
   }
+  const bool run_full = o.phase != "deltas";
+  const bool run_deltas = o.phase != "full";
   std::optional<relman::test::PgTestDatabase> pg;
   relman::Result<std::unique_ptr<relman::controller::SqlStore>> opened =
       relman::fail("bench.no_store", "no store");
@@ -231,7 +239,13 @@ int main(int argc, char** argv) {
     opened = relman::controller::SqlStore::open_postgresql(
         relman::controller::sql::PgTarget{pg->url(), relman::test::postgres_password()}, 4);
   } else {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(o.db + suffix);
+    if (run_full) {
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(o.db + suffix);
+    } else if (!std::filesystem::exists(o.db)) {
+      std::fprintf(stderr, "bench_inventory: --phase deltas needs %s from --phase full\n",
+                   o.db.c_str());
+      return 2;
+    }
     opened = relman::controller::SqlStore::open_sqlite(o.db);
   }
   if (!opened) return fail_with(opened.error());
@@ -241,21 +255,24 @@ int main(int argc, char** argv) {
       o.pool, o.concurrency,
       o.postgresql ? ("PostgreSQL database " + pg->name()).c_str() : ("SQLite " + o.db).c_str());
 
-  for (int h = 0; h < o.hosts; ++h) {
-    auto r = store.host_connected(agent_of(h), 1000);
-    if (!r) return fail_with(r.error());
-  }
+  if (run_full) {
+    for (int h = 0; h < o.hosts; ++h) {
+      auto r = store.host_connected(agent_of(h), 1000);
+      if (!r) return fail_with(r.error());
+    }
 
-  auto full = run_phase<InventoryReport>(
-      o, [&](int h) { return report_of(o, h, 0); },
-      [&](int h, InventoryReport& report) -> relman::Result<void> {
-        auto ack = relman::controller::accept_inventory_report(store, agent_of(h),
-                                                               std::move(report), 2000);
-        if (!ack) return relman::fail(std::move(ack.error()));
-        return {};
-      });
-  if (!full) return fail_with(full.error());
-  print_phase("full reports", *full);
+    auto full = run_phase<InventoryReport>(
+        o, [&](int h) { return report_of(o, h, 0); },
+        [&](int h, InventoryReport& report) -> relman::Result<void> {
+          auto ack = relman::controller::accept_inventory_report(store, agent_of(h),
+                                                                 std::move(report), 2000);
+          if (!ack) return relman::fail(std::move(ack.error()));
+          return {};
+        });
+    if (!full) return fail_with(full.error());
+    print_phase("full reports", *full);
+  }
+  if (!run_deltas) return 0;
 
   auto deltas = run_phase<relman::protocol::InventoryDelta>(
       o,
