@@ -1,6 +1,6 @@
 // Migration 25 (inventory): drops the index on hosts(connected, last_seen) that migration 20
-// added. No query reads through it (GET /hosts?stale= filters while it walks the hosts in
-// agent order, a few thousand rows), and every report moved the host's entry in it: two of the
+// added. No query reads through it (GET /hosts?stale= filters as it walks the hosts in agent
+// order, one row per host), and every report moved the host's entry in it: two of the
 // pages each inventory delta writes (docs/benchmarks.md).
 #pragma once
 
