@@ -151,7 +151,7 @@ struct InventoryUpdate {
 };
 
 // What a delta reads of a host's stored report: its hash, the skeleton and the collections
-// asked for (Store::inventory_state).
+// asked for (what Store::update_inventory passes to a delta's apply).
 struct StoredInventoryRecord {
   std::string hash;
   std::string skeleton_json;

@@ -130,8 +130,6 @@ class SqlStore final : public Store {
   Result<void> host_connected(const std::string& agent_id, std::int64_t now) override;
   Result<void> host_disconnected(const std::string& agent_id, std::int64_t now) override;
   Result<void> mark_all_hosts_disconnected() override;
-  Result<std::optional<StoredInventoryRecord>> inventory_state(
-      const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) override;
   Result<void> record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                 std::int64_t now) override;
   Result<void> update_inventory(const std::string& agent_id,

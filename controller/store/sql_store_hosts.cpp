@@ -235,9 +235,4 @@ Result<std::optional<HostRecord>> SqlStore::get_host(const std::string& agent_id
   });
 }
 
-Result<std::optional<StoredInventoryRecord>> SqlStore::inventory_state(
-    const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) {
-  return sql::read(*pool_, [&](sql::Connection& c) { return load_state(c, agent_id, parts); });
-}
-
 }  // namespace relman::controller

@@ -136,13 +136,10 @@ class Store : public AccessStore,
   // host.not_found (the agent never said hello), inventory.base_mismatch.
   virtual Result<void> record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                         std::int64_t now) = 0;
-  // A host's stored report as a delta reads it: the collection parts asked for (nullopt:
-  // every one; bucket kAllBuckets: every part of that collection). nullopt: no such host.
-  virtual Result<std::optional<StoredInventoryRecord>> inventory_state(
-      const std::string& agent_id, const std::optional<std::set<inventory::Part>>& parts) = 0;
   // A delta's read, apply and store in one write transaction (one connection, no window for
-  // another report between the read and the write): passes the host's stored report (the
-  // parts `parts` names, as inventory_state reads them; nullopt: no such host) to `apply`, and
+  // another report between the read and the write): passes the host's stored report to
+  // `apply` (the collection parts `parts` names; nullopt: every one; bucket kAllBuckets: every
+  // part of that collection; the record is nullopt when there is no such host), and
   // stores the update it returns as record_inventory does; nullopt: nothing to store. `apply`
   // runs inside the transaction, again if the transaction has to run again. Errors: apply's,
   // record_inventory's.
