@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,25 @@
 
 namespace relman::controller {
 namespace {
+// Queues `delta` (moved out) on the writer and resumes the calling coroutine on its own
+// executor with the answer (the writer answers on its thread).
+awaitable<Result<protocol::Message>> stored_by(InventoryWriter& writer, const std::string& agent_id,
+                                               protocol::InventoryDelta& delta) {
+  auto initiate = [&](auto handler) {
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    // The caller's executor, kept busy until the answer is back on it.
+    auto ex = asio::prefer(asio::get_associated_executor(*shared),
+                           asio::execution::outstanding_work.tracked);
+    writer.submit(agent_id, std::move(delta), [shared, ex](Result<protocol::Message> answer) {
+      asio::post(ex,
+                 [shared, answer = std::move(answer)]() mutable { (*shared)(std::move(answer)); });
+    });
+  };
+  auto answer = asio::async_initiate<decltype(use_awaitable), void(Result<protocol::Message>)>(
+      initiate, use_awaitable);
+  co_return co_await std::move(answer);
+}
+
 std::string error_text(const protocol::ErrorMessage& e) {
   return protocol::encode_message(protocol::Message{e});
 }
@@ -186,15 +206,18 @@ awaitable<void> AgentGateway::handle(Connection& conn, const std::string& text) 
   Result<void> stored = ok();
   if (std::holds_alternative<protocol::InventoryReport>(*msg) ||
       std::holds_alternative<protocol::InventoryDelta>(*msg)) {
-    // Applying a delta parses and hashes up to kMaxInventoryBytes of JSON: off the network
-    // threads. Messages of one connection are handled in order, so deltas apply in order.
-    auto answer = co_await run_blocking(blocking_, [&]() -> Result<protocol::Message> {
-      if (auto* inv = std::get_if<protocol::InventoryReport>(&*msg)) {
+    // Storing a report parses and hashes up to kMaxInventoryBytes of JSON: off the network
+    // threads. Deltas go to the writer, which stores those that arrive together in one
+    // transaction. Messages of one connection are handled in order, so deltas apply in order.
+    Result<protocol::Message> answer = fail("inventory.not_stored", "not stored");
+    if (auto* inv = std::get_if<protocol::InventoryReport>(&*msg)) {
+      answer = co_await run_blocking(blocking_, [&] {
         return accept_inventory_report(store_, id, std::move(*inv), unix_seconds(), blacklist_);
-      }
-      return accept_inventory_delta(store_, id, std::get<protocol::InventoryDelta>(*msg),
-                                    unix_seconds(), blacklist_);
-    });
+      });
+    } else {
+      auto& delta = std::get<protocol::InventoryDelta>(*msg);
+      answer = co_await stored_by(deltas_, id, delta);
+    }
     if (answer) {
       conn.outbox.push_back(protocol::encode_message(*answer));
       conn.wake.cancel();

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "controller/deploy/order_signer.hpp"
+#include "controller/inventory/inventory_writer.hpp"
 #include "controller/store/store.hpp"
 #include "protocol/asio.hpp"
 #include "protocol/error.hpp"
@@ -45,7 +46,12 @@ class AgentGateway {
   // when it is not connected (thread-safe).
   bool request_inventory(const std::string& host_id, bool full);
   // Package names whose appearance on a host is audited (set before serving).
-  void set_software_blacklist(std::vector<std::string> names) { blacklist_ = std::move(names); }
+  void set_software_blacklist(std::vector<std::string> names) {
+    deltas_.set_blacklist(names);
+    blacklist_ = std::move(names);
+  }
+  // How the deltas were stored (group commit; see InventoryWriter).
+  InventoryWriter::Stats delta_stats() const { return deltas_.stats(); }
 
  private:
   struct Connection;
@@ -60,6 +66,9 @@ class AgentGateway {
   std::vector<std::string> blacklist_;
   std::mutex mu_;  // guards connections_ only
   std::map<std::string, std::shared_ptr<Connection>> connections_;
+  // Stores agents' deltas, several to a transaction when they arrive together. Last: stopped
+  // (every queued delta answered) before the members above go.
+  InventoryWriter deltas_{store_};
 };
 
 }  // namespace relman::controller

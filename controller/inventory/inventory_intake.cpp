@@ -76,17 +76,21 @@ Result<protocol::Message> accept_inventory_report(Store& store, const std::strin
   return protocol::Message{protocol::InventoryAck{hash}};
 }
 
-Result<protocol::Message> accept_inventory_delta(Store& store, const std::string& agent_id,
-                                                 const protocol::InventoryDelta& delta,
-                                                 std::int64_t now,
-                                                 const std::vector<std::string>& blacklist) {
+namespace {
+// One delta's job for Store::update_inventories; `refused` gets why it was not applied.
+Store::InventoryJob delta_job(const DeltaToApply& in, const std::vector<std::string>& blacklist,
+                              std::optional<Error>& refused) {
+  const auto& delta = *in.delta;
+  const std::string& agent_id = in.agent_id;
   const bool hardware = inventory::touches_hardware(delta.changes);
-  auto needed = inventory::collections_needed(delta.changes, hardware);
-  // Read, apply and store in one transaction; a refusal stores nothing and asks for a full
-  // report.
-  std::optional<Error> refused;
-  auto apply =
-      [&](std::optional<StoredInventoryRecord> stored) -> Result<std::optional<InventoryUpdate>> {
+  Store::InventoryJob job;
+  job.agent_id = agent_id;
+  job.parts = inventory::collections_needed(delta.changes, hardware);
+  const bool whole = !job.parts.has_value();
+  // Runs inside the store's transaction; a refusal stores nothing and asks for a full report.
+  job.apply =
+      [&delta, &agent_id, &blacklist, &refused, hardware, whole](
+          std::optional<StoredInventoryRecord> stored) -> Result<std::optional<InventoryUpdate>> {
     refused.reset();  // the transaction may run again
     auto refuse = [&](Error why) {
       refused = std::move(why);
@@ -102,7 +106,7 @@ Result<protocol::Message> accept_inventory_delta(Store& store, const std::string
     inventory::StoredInventory state;
     state.skeleton = json::parse(stored->skeleton_json, nullptr, false);
     state.collections = std::move(stored->collections);
-    state.whole = !needed.has_value();
+    state.whole = whole;
     if (!state.skeleton.is_object()) {
       return refuse(Error{"inventory.delta_invalid", "the stored report is not a JSON object", ""});
     }
@@ -133,15 +137,47 @@ Result<protocol::Message> accept_inventory_delta(Store& store, const std::string
     }
     return std::optional<InventoryUpdate>(std::move(update));
   };
-  auto stored_now = store.update_inventory(agent_id, needed, now, apply);
-  if (!stored_now && stored_now.error().code == "inventory.base_mismatch") {
-    return ask_full_report(agent_id, stored_now.error());
+  return job;
+}
+}  // namespace
+
+std::vector<Result<protocol::Message>> accept_inventory_deltas(
+    Store& store, const std::vector<DeltaToApply>& deltas, std::int64_t now,
+    const std::vector<std::string>& blacklist) {
+  std::vector<std::optional<Error>> refused(deltas.size());
+  std::vector<Store::InventoryJob> jobs;
+  jobs.reserve(deltas.size());
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    jobs.push_back(delta_job(deltas[i], blacklist, refused[i]));
   }
-  RELMAN_CHECK(stored_now);
-  if (refused) return ask_full_report(agent_id, *refused);
-  spdlog::info("agent {}: inventory delta {} -> {} ({} changes)", agent_id, delta.base_hash,
-               delta.hash, delta.changes.entry_count());
-  return protocol::Message{protocol::InventoryAck{delta.hash}};
+  store.update_inventories(jobs, now);
+  std::vector<Result<protocol::Message>> answers;
+  answers.reserve(deltas.size());
+  for (std::size_t i = 0; i < deltas.size(); ++i) {
+    const auto& agent_id = deltas[i].agent_id;
+    const auto& delta = *deltas[i].delta;
+    auto& stored = jobs[i].result;
+    if (!stored && stored.error().code == "inventory.base_mismatch") {
+      answers.emplace_back(ask_full_report(agent_id, stored.error()));
+    } else if (!stored) {
+      answers.emplace_back(fail(std::move(stored.error())));
+    } else if (refused[i]) {
+      answers.emplace_back(ask_full_report(agent_id, *refused[i]));
+    } else {
+      spdlog::info("agent {}: inventory delta {} -> {} ({} changes)", agent_id, delta.base_hash,
+                   delta.hash, delta.changes.entry_count());
+      answers.emplace_back(protocol::Message{protocol::InventoryAck{delta.hash}});
+    }
+  }
+  return answers;
+}
+
+Result<protocol::Message> accept_inventory_delta(Store& store, const std::string& agent_id,
+                                                 const protocol::InventoryDelta& delta,
+                                                 std::int64_t now,
+                                                 const std::vector<std::string>& blacklist) {
+  auto answers = accept_inventory_deltas(store, {DeltaToApply{agent_id, &delta}}, now, blacklist);
+  return std::move(answers.front());
 }
 
 }  // namespace relman::controller

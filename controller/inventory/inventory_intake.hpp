@@ -33,4 +33,17 @@ Result<protocol::Message> accept_inventory_delta(Store& store, const std::string
                                                  std::int64_t now,
                                                  const std::vector<std::string>& blacklist = {});
 
+// One agent's delta for accept_inventory_deltas (`delta` must outlive the call).
+struct DeltaToApply {
+  std::string agent_id;
+  const protocol::InventoryDelta* delta = nullptr;
+};
+
+// accept_inventory_delta for several deltas at once, stored in one transaction (group commit,
+// Store::update_inventories): answers[i] is deltas[i]'s answer, as accept_inventory_delta would
+// give it alone; a delta that is refused or fails does not undo the others.
+std::vector<Result<protocol::Message>> accept_inventory_deltas(
+    Store& store, const std::vector<DeltaToApply>& deltas, std::int64_t now,
+    const std::vector<std::string>& blacklist = {});
+
 }  // namespace relman::controller

@@ -186,19 +186,51 @@ Result<void> SqlStore::record_inventory(const std::string& agent_id, const Inven
 Result<void> SqlStore::update_inventory(const std::string& agent_id,
                                         const std::optional<std::set<inventory::Part>>& parts,
                                         std::int64_t now, const InventoryApply& apply) {
+  std::vector<InventoryJob> one(1);
+  one[0].agent_id = agent_id;
+  one[0].parts = parts;
+  one[0].apply = apply;
+  update_inventories(one, now);
+  return std::move(one[0].result);
+}
+
+void SqlStore::update_inventories(std::vector<InventoryJob>& jobs, std::int64_t now) {
   store_sql::SoftwareIdCache::Learned learned;
   auto stored = sql::write(
       *pool_,
       [&](sql::Connection& c) -> Result<void> {
         learned.clear();  // a write may run again
-        RELMAN_TRY(state, load_state(c, agent_id, parts));
-        RELMAN_TRY(update, apply(std::move(state)));
-        if (!update) return ok();
-        return store_update(c, agent_id, *update, now, *software_ids_, learned);
+        for (auto& job : jobs) {
+          RELMAN_TRY(state, load_state(c, job.agent_id, job.parts));
+          auto update = job.apply(std::move(state));
+          if (!update) {
+            job.result = fail(std::move(update.error()));  // nothing of this job written yet
+            continue;
+          }
+          job.result = ok();
+          if (!*update) continue;
+          RELMAN_CHECK(store_update(c, job.agent_id, **update, now, *software_ids_, learned));
+        }
+        return ok();
       },
       kInventoryLock);
-  if (stored) software_ids_->add(learned);  // committed
-  return stored;
+  if (stored) {
+    software_ids_->add(learned);  // committed
+    return;
+  }
+  if (jobs.size() == 1) {
+    jobs[0].result = fail(std::move(stored.error()));
+    return;
+  }
+  // Rolled back: each job again on its own, for its own answer.
+  for (auto& job : jobs) {
+    std::vector<InventoryJob> one(1);
+    one[0].agent_id = std::move(job.agent_id);
+    one[0].parts = std::move(job.parts);
+    one[0].apply = std::move(job.apply);
+    update_inventories(one, now);
+    job = std::move(one[0]);
+  }
 }
 
 Result<std::vector<HostRecord>> SqlStore::list_hosts(const Page& page, const HostQuery& query) {

@@ -148,6 +148,20 @@ class Store : public AccessStore,
   virtual Result<void> update_inventory(const std::string& agent_id,
                                         const std::optional<std::set<inventory::Part>>& parts,
                                         std::int64_t now, const InventoryApply& apply) = 0;
+  // One delta of update_inventories: update_inventory's arguments, and its answer once run.
+  struct InventoryJob {
+    std::string agent_id;
+    std::optional<std::set<inventory::Part>> parts;
+    InventoryApply apply;
+    Result<void> result = ok();
+  };
+  // Group commit: update_inventory for each job, in order, in one write transaction, so the
+  // pages every delta writes (the audit and history tails) are written once for all of them. A
+  // job reads what the jobs before it stored. A job whose `apply` fails (it runs before the job
+  // writes anything) gets that error and stores nothing; the others go on. When storing a job
+  // fails, the transaction is rolled back and every job runs again in a transaction of its own,
+  // so one bad delta never undoes another and each job's `result` is its own.
+  virtual void update_inventories(std::vector<InventoryJob>& jobs, std::int64_t now) = 0;
   virtual Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) = 0;
   virtual Result<std::optional<HostRecord>> get_host(const std::string& agent_id) = 0;
 

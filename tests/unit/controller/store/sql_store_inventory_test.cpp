@@ -531,6 +531,82 @@ TEST_P(SqlStoreInventoryTest, UpdateInventoryStoresOnlyWhatApplyReturns) {
   EXPECT_EQ(running("curl", std::nullopt), std::vector<std::string>{"a1=8.0"});
 }
 
+// Group commit: several hosts' updates in one transaction. Each job reads what the jobs before
+// it stored; a job whose apply fails stores nothing and leaves the others alone; a job whose store
+// fails (a name the database refuses, after its software CIs were written) rolls the batch back,
+// and every other job is stored again in its own transaction.
+TEST_P(SqlStoreInventoryTest, UpdateInventoriesGivesEachJobItsOwnAnswer) {
+  for (const char* agent : {"a1", "a2", "a3", "a4"}) {
+    full(agent, document(agent, json::array({package("curl", "7.88")}), json::array()), h1);
+  }
+  using Apply = Result<std::optional<InventoryUpdate>>;
+  auto to = [&](const std::string& agent, const std::string& version, const std::string& base,
+                const std::string& hash) {
+    auto next = document(agent, json::array({package("curl", version)}), json::array());
+    return InventoryUpdate{agent, "debian", next.dump(),
+                           hash,  base,     inventory::plan_full(agent, next)};
+  };
+  auto job = [](const std::string& agent, Store::InventoryApply apply) {
+    Store::InventoryJob j;
+    j.agent_id = agent;
+    j.apply = std::move(apply);
+    return j;
+  };
+  std::string second_saw;
+  std::vector<Store::InventoryJob> jobs;
+  jobs.push_back(job("a1", [&](std::optional<StoredInventoryRecord>) -> Apply {
+    return std::optional<InventoryUpdate>(to("a1", "8.0", h1, h2));
+  }));
+  jobs.push_back(job("a1", [&](std::optional<StoredInventoryRecord> s) -> Apply {
+    second_saw = s ? s->hash : "";
+    return std::optional<InventoryUpdate>(to("a1", "8.1", h2, h3));
+  }));
+  jobs.push_back(job("a2", [&](std::optional<StoredInventoryRecord>) -> Apply {
+    return Apply(fail("test.refused", "apply says no"));
+  }));
+  jobs.push_back(job("a3", [&](std::optional<StoredInventoryRecord>) -> Apply {
+    return std::optional<InventoryUpdate>(to("a3", "8.0", h1, h2));
+  }));
+  store->update_inventories(jobs, 300);
+  ASSERT_TRUE(jobs[0].result) << jobs[0].result.error().describe();
+  ASSERT_TRUE(jobs[1].result) << jobs[1].result.error().describe();
+  EXPECT_EQ(second_saw, h2);  // the first job's update, in the same transaction
+  ASSERT_FALSE(jobs[2].result);
+  EXPECT_EQ(jobs[2].result.error().code, "test.refused");
+  ASSERT_TRUE(jobs[3].result) << jobs[3].result.error().describe();
+  EXPECT_EQ((*store->get_host("a1"))->inventory_hash, h3);
+  EXPECT_EQ((*store->get_host("a2"))->inventory_hash, h1);
+  EXPECT_EQ((*store->get_host("a3"))->inventory_hash, h2);
+  EXPECT_EQ(running("curl", std::nullopt),
+            (std::vector<std::string>{"a1=8.1", "a2=7.88", "a3=8.0", "a4=7.88"}));
+
+  // A job that fails while storing: the others are stored on their own, it is not.
+  int runs = 0;
+  jobs.clear();
+  jobs.push_back(job("a2", [&](std::optional<StoredInventoryRecord>) -> Apply {
+    ++runs;
+    return std::optional<InventoryUpdate>(to("a2", "9.0", h1, h2));
+  }));
+  jobs.push_back(job("a4", [&](std::optional<StoredInventoryRecord>) -> Apply {
+    auto u = to("a4", "9.0", h1, h2);
+    u.plan->hardware_items.push_back(
+        {"agent:a4/bad", std::string("bad\0", 4), json{{"kind", "cpu"}}});
+    return std::optional<InventoryUpdate>(std::move(u));
+  }));
+  jobs.push_back(job("a3", [&](std::optional<StoredInventoryRecord>) -> Apply {
+    return std::optional<InventoryUpdate>(to("a3", "9.0", h2, h3));
+  }));
+  store->update_inventories(jobs, 400);
+  EXPECT_EQ(runs, 2);  // in the batch, and again on its own
+  ASSERT_TRUE(jobs[0].result) << jobs[0].result.error().describe();
+  EXPECT_FALSE(jobs[1].result);
+  ASSERT_TRUE(jobs[2].result) << jobs[2].result.error().describe();
+  EXPECT_EQ((*store->get_host("a4"))->inventory_hash, h1);
+  EXPECT_EQ(running("curl", std::nullopt),
+            (std::vector<std::string>{"a1=8.1", "a2=9.0", "a3=9.0", "a4=7.88"}));
+  EXPECT_TRUE(running("curl", "9.0").size() == 2u);
+}
+
 // A delta that touches hardware loads the whole disk and network collections (not only the
 // parts of its items) so the hardware CIs are reconciled from the complete list.
 TEST_P(SqlStoreInventoryTest, AHardwareDeltaReconcilesFromTheWholeDiskList) {
