@@ -8,16 +8,22 @@
 // ctest runs it only tiny (bench_inventory_smoke: it must still work); the real run is by hand.
 // Exit 77: --postgresql without a server (ctest reports a skip).
 //
-// --concurrency C runs C reports at once (threads), as the controller's blocking pool does when
-// agents report at the same time; "total" is then the phases' wall time.
+// --concurrency C runs C full reports at once (threads), as the controller's blocking pool does
+// when agents report at the same time; "total" is then the phases' wall time. The deltas go
+// through the controller's InventoryWriter as the gateway hands them over: --in-flight W keeps
+// W deltas queued or being stored at once (as W agents sending at the same time would), and the
+// writer stores those that have queued up in one transaction (group commit); a delta's time is
+// from its queueing to its answer. --in-flight 0 calls accept_inventory_delta directly on C
+// threads instead, one transaction per delta (the method of the runs before group commit).
 //
-//   bench_inventory [--hosts N] [--packages P] [--pool K] [--concurrency C]
+//   bench_inventory [--hosts N] [--packages P] [--pool K] [--concurrency C] [--in-flight W]
 //                   [--phase both|full|deltas] [--db FILE | --postgresql]
 // --phase full stops after the full reports and keeps the SQLite file; --phase deltas runs the
 // deltas on the file a --phase full run left (copy it first to run the deltas again).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -33,6 +39,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/inventory/inventory_intake.hpp"
+#include "controller/inventory/inventory_writer.hpp"
 #include "controller/store/sql/pg_connection.hpp"
 #include "controller/store/sql_store.hpp"
 #include "protocol/inventory_delta.hpp"
@@ -51,6 +58,7 @@ struct Options {
   std::string db = "/tmp/relman-bench-inventory.db";
   bool postgresql = false;
   int concurrency = 1;         // reports in flight at once (the controller's blocking pool: >= 2)
+  int in_flight = 64;          // deltas queued on the writer at once; 0: direct, C threads
   std::string phase = "both";  // "full" keeps the database; "deltas" takes one left by "full"
 };
 
@@ -165,6 +173,65 @@ relman::Result<PhaseResult> run_phase(const Options& o, Make make, Run run) {
   return out;
 }
 
+// Every host's delta through `writer`: all inputs are made first (not timed, on o.concurrency
+// threads), then they are queued with at most o.in_flight waiting for their answer at once. Timed:
+// each delta from its queueing to its answer, and the whole phase.
+template <class Make>
+relman::Result<PhaseResult> run_through_writer(const Options& o, Make make,
+                                               relman::controller::InventoryWriter& writer) {
+  std::vector<std::optional<relman::protocol::InventoryDelta>> inputs(
+      static_cast<std::size_t>(o.hosts));
+  {
+    std::atomic<int> next{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < o.concurrency; ++t) {
+      threads.emplace_back([&] {
+        for (int i = next++; i < o.hosts; i = next++)
+          inputs[static_cast<std::size_t>(i)].emplace(make(i));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  std::fprintf(stderr, "bench_inventory: %d deltas built, queuing them now\n", o.hosts);
+  PhaseResult out;
+  out.ms.resize(static_cast<std::size_t>(o.hosts));
+  std::mutex mu;
+  std::condition_variable changed;
+  int waiting = 0, answered = 0;
+  std::optional<relman::Error> failed;
+  auto t0 = Clock::now();
+  for (int h = 0; h < o.hosts; ++h) {
+    {
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return waiting < o.in_flight; });
+      ++waiting;
+    }
+    auto queued = Clock::now();
+    writer.submit(
+        agent_of(h), std::move(*inputs[static_cast<std::size_t>(h)]),
+        [&, h, queued](relman::Result<relman::protocol::Message> answer) {
+          double ms = std::chrono::duration<double, std::milli>(Clock::now() - queued).count();
+          std::lock_guard lock(mu);
+          out.ms[static_cast<std::size_t>(h)] = ms;
+          if (!failed && !answer) failed = std::move(answer.error());
+          if (!failed && !std::holds_alternative<relman::protocol::InventoryAck>(*answer)) {
+            failed = relman::Error{"bench.delta_refused",
+                                   "host " + std::to_string(h) + "'s delta was not applied", ""};
+          }
+          --waiting;
+          ++answered;
+          changed.notify_all();
+        });
+  }
+  {
+    std::unique_lock lock(mu);
+    changed.wait(lock, [&] { return answered == o.hosts; });
+  }
+  out.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (failed) return relman::fail(std::move(*failed));
+  return out;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -208,21 +275,26 @@ int main(int argc, char** argv) {
       o.db = argv[i + 1];
     else if (a == "--concurrency")
       o.concurrency = std::atoi(argv[i + 1]);
+    else if (a == "--in-flight")
+      o.in_flight = std::atoi(argv[i + 1]);
     else if (a == "--phase")
       o.phase = argv[i + 1];
     else {
       std::fprintf(stderr,
                    "usage: bench_inventory [--hosts N] [--packages P] [--pool K] "
-                   "[--concurrency C] [--phase both|full|deltas] [--db F | --postgresql]\n");
+                   "[--concurrency C] [--in-flight W] [--phase both|full|deltas] "
+                   "[--db F | --postgresql]\n");
       return 2;
     }
   }
   if (o.hosts < 1 || o.packages < 2 || o.packages >= o.pool || o.concurrency < 1 ||
-      o.concurrency > 16 || (o.phase != "both" && o.phase != "full" && o.phase != "deltas") ||
+      o.concurrency > 16 || o.in_flight < 0 || o.in_flight > 10'000 ||
+      (o.phase != "both" && o.phase != "full" && o.phase != "deltas") ||
       (o.postgresql && o.phase != "both")) {
     std::fprintf(stderr,
                  "bench_inventory: needs --hosts >= 1, --packages >= 2, --pool > --packages, "
-                 "1 <= --concurrency <= 16, --phase both, full or deltas (SQLite only)\n");
+                 "1 <= --concurrency <= 16, 0 <= --in-flight <= 10000, --phase both, full or "
+                 "deltas (SQLite only)\n");
     return 2;
   }
   const bool run_full = o.phase != "deltas";
@@ -251,8 +323,8 @@ int main(int argc, char** argv) {
   if (!opened) return fail_with(opened.error());
   auto& store = **opened;
   std::printf(
-      "hosts %d, packages per host %d, package pool %d, concurrency %d, %s\n", o.hosts, o.packages,
-      o.pool, o.concurrency,
+      "hosts %d, packages per host %d, package pool %d, concurrency %d, deltas in flight %d, %s\n",
+      o.hosts, o.packages, o.pool, o.concurrency, o.in_flight,
       o.postgresql ? ("PostgreSQL database " + pg->name()).c_str() : ("SQLite " + o.db).c_str());
 
   if (run_full) {
@@ -274,27 +346,42 @@ int main(int argc, char** argv) {
   }
   if (!run_deltas) return 0;
 
-  auto deltas = run_phase<relman::protocol::InventoryDelta>(
-      o,
-      [&](int h) {
-        auto before = relman::protocol::inventory_document(report_of(o, h, 0));
-        auto next = report_of(o, h, 1);
-        auto after = relman::protocol::inventory_document(next);
-        return relman::protocol::InventoryDelta{relman::protocol::inventory_hash(before).value(),
-                                                next.hash,
-                                                relman::protocol::diff_inventory(before, after)};
-      },
-      [&](int h, relman::protocol::InventoryDelta& delta) -> relman::Result<void> {
-        auto ack = relman::controller::accept_inventory_delta(store, agent_of(h), delta, 3000);
-        if (!ack) return relman::fail(std::move(ack.error()));
-        if (!std::holds_alternative<relman::protocol::InventoryAck>(*ack)) {
-          return relman::fail("bench.delta_refused",
-                              "host " + std::to_string(h) + "'s delta was not applied");
-        }
-        return {};
-      });
+  auto make_delta = [&](int h) {
+    auto before = relman::protocol::inventory_document(report_of(o, h, 0));
+    auto next = report_of(o, h, 1);
+    auto after = relman::protocol::inventory_document(next);
+    return relman::protocol::InventoryDelta{relman::protocol::inventory_hash(before).value(),
+                                            next.hash,
+                                            relman::protocol::diff_inventory(before, after)};
+  };
+  relman::controller::InventoryWriter writer(store,
+                                             relman::controller::InventoryWriter::kDefaultMaxBatch,
+                                             [] { return std::int64_t{3000}; });
+  auto deltas =
+      o.in_flight > 0
+          ? run_through_writer(o, make_delta, writer)
+          : run_phase<relman::protocol::InventoryDelta>(
+                o, make_delta,
+                [&](int h, relman::protocol::InventoryDelta& delta) -> relman::Result<void> {
+                  auto ack =
+                      relman::controller::accept_inventory_delta(store, agent_of(h), delta, 3000);
+                  if (!ack) return relman::fail(std::move(ack.error()));
+                  if (!std::holds_alternative<relman::protocol::InventoryAck>(*ack)) {
+                    return relman::fail("bench.delta_refused",
+                                        "host " + std::to_string(h) + "'s delta was not applied");
+                  }
+                  return {};
+                });
   if (!deltas) return fail_with(deltas.error());
   print_phase("deltas", *deltas);
+  if (o.in_flight > 0) {
+    auto stats = writer.stats();
+    std::printf("deltas stored in %llu transactions (%.1f deltas each, at most %zu)\n",
+                static_cast<unsigned long long>(stats.batches),
+                static_cast<double>(stats.deltas) /
+                    static_cast<double>(std::max<std::uint64_t>(1, stats.batches)),
+                stats.largest);
+  }
 
   // The reconciled CMDB agrees with the reports: host 0 runs its changed package's new version
   // (and only that one), which the delta step gave it.
