@@ -50,8 +50,6 @@ class AgentGateway {
     deltas_.set_blacklist(names);
     blacklist_ = std::move(names);
   }
-  // How the deltas were stored (group commit; see InventoryWriter).
-  InventoryWriter::Stats delta_stats() const { return deltas_.stats(); }
 
  private:
   struct Connection;
