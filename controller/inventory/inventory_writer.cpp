@@ -76,7 +76,10 @@ void InventoryWriter::run() {
       answers.clear();
       for (std::size_t i = 0; i < batch.size(); ++i) {
         answers.emplace_back(
-            fail("inventory.not_stored", "the delta could not be stored", e.what()));
+            fail("inventory.not_stored",
+                 "the controller could not store this delta (its log says why); the agent's "
+                 "next report builds on the last one stored",
+                 e.what()));
       }
     }
     {

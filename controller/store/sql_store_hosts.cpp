@@ -195,41 +195,46 @@ Result<void> SqlStore::update_inventory(const std::string& agent_id,
 }
 
 void SqlStore::update_inventories(std::vector<InventoryJob>& jobs, std::int64_t now) {
-  store_sql::SoftwareIdCache::Learned learned;
-  auto stored = sql::write(
-      *pool_,
-      [&](sql::Connection& c) -> Result<void> {
-        learned.clear();  // a write may run again
-        for (auto& job : jobs) {
-          RELMAN_TRY(state, load_state(c, job.agent_id, job.parts));
-          auto update = job.apply(std::move(state));
-          if (!update) {
-            job.result = fail(std::move(update.error()));  // nothing of this job written yet
-            continue;
+  std::vector<InventoryJob*> pending;
+  for (auto& job : jobs) pending.push_back(&job);
+  while (!pending.empty()) {
+    store_sql::SoftwareIdCache::Learned learned;
+    std::optional<std::size_t> failed;  // the pending job whose store failed
+    auto stored = sql::write(
+        *pool_,
+        [&](sql::Connection& c) -> Result<void> {
+          learned.clear();  // a write may run again
+          failed.reset();
+          for (std::size_t i = 0; i < pending.size(); ++i) {
+            auto& job = *pending[i];
+            RELMAN_TRY(state, load_state(c, job.agent_id, job.parts));
+            auto update = job.apply(std::move(state));
+            if (!update) {
+              job.result = fail(std::move(update.error()));  // nothing of this job written yet
+              continue;
+            }
+            job.result = ok();
+            if (!*update) continue;
+            auto s = store_update(c, job.agent_id, **update, now, *software_ids_, learned);
+            if (!s) {
+              failed = i;
+              return s;
+            }
           }
-          job.result = ok();
-          if (!*update) continue;
-          RELMAN_CHECK(store_update(c, job.agent_id, **update, now, *software_ids_, learned));
-        }
-        return ok();
-      },
-      kInventoryLock);
-  if (stored) {
-    software_ids_->add(learned);  // committed
-    return;
-  }
-  if (jobs.size() == 1) {
-    jobs[0].result = fail(std::move(stored.error()));
-    return;
-  }
-  // Rolled back: each job again on its own, for its own answer.
-  for (auto& job : jobs) {
-    std::vector<InventoryJob> one(1);
-    one[0].agent_id = std::move(job.agent_id);
-    one[0].parts = std::move(job.parts);
-    one[0].apply = std::move(job.apply);
-    update_inventories(one, now);
-    job = std::move(one[0]);
+          return ok();
+        },
+        kInventoryLock);
+    if (stored) {
+      software_ids_->add(learned);  // committed
+      return;
+    }
+    if (!failed) {  // the database failed (reading, committing): every job's answer
+      for (auto* job : pending) job->result = fail(stored.error());
+      return;
+    }
+    // Rolled back: that job has its answer, the others run again without it.
+    pending[*failed]->result = fail(std::move(stored.error()));
+    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(*failed));
   }
 }
 

@@ -159,8 +159,9 @@ class Store : public AccessStore,
   // pages every delta writes (the audit and history tails) are written once for all of them. A
   // job reads what the jobs before it stored. A job whose `apply` fails (it runs before the job
   // writes anything) gets that error and stores nothing; the others go on. When storing a job
-  // fails, the transaction is rolled back and every job runs again in a transaction of its own,
-  // so one bad delta never undoes another and each job's `result` is its own.
+  // fails, the transaction is rolled back, that job gets the error and the others run again
+  // together without it, so one bad delta never undoes another. When the database itself fails
+  // (reading a host, committing), every job gets that error and nothing is stored.
   virtual void update_inventories(std::vector<InventoryJob>& jobs, std::int64_t now) = 0;
   virtual Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) = 0;
   virtual Result<std::optional<HostRecord>> get_host(const std::string& agent_id) = 0;

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 
 #include "controller/inventory/inventory_intake.hpp"
 #include "controller/store/sql_store.hpp"
@@ -182,6 +183,24 @@ TEST_F(InventoryWriterTest, AHostThatNeverSaidHelloGetsAnErrorAndTheOthersAreSto
   ASSERT_TRUE(s) << s.error().describe();
   EXPECT_TRUE(std::holds_alternative<InventoryAck>(*s));
   EXPECT_EQ((*store->get_host(host(1)))->inventory_hash, after(1).hash);
+}
+
+// Something that throws while a batch is stored (here the clock) answers that batch with an
+// error; the writer goes on with the next.
+TEST_F(InventoryWriterTest, ABatchThatThrowsIsAnsweredAndTheWriterGoesOn) {
+  int calls = 0;
+  InventoryWriter writer(*store, 64, [&]() -> std::int64_t {
+    if (++calls == 1) throw std::runtime_error("clock broke");
+    return 300;
+  });
+  auto first = submit(writer, 0, delta(before(0), after(0))).get();
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code, "inventory.not_stored");
+  EXPECT_EQ((*store->get_host(host(0)))->inventory_hash, before(0).hash);
+  auto second = submit(writer, 0, delta(before(0), after(0))).get();
+  ASSERT_TRUE(second) << second.error().describe();
+  EXPECT_TRUE(std::holds_alternative<InventoryAck>(*second));
+  EXPECT_EQ((*store->get_host(host(0)))->inventory_hash, after(0).hash);
 }
 
 TEST_F(InventoryWriterTest, StoppingAnswersWhatIsQueuedAndRefusesWhatComesAfter) {

@@ -534,7 +534,7 @@ TEST_P(SqlStoreInventoryTest, UpdateInventoryStoresOnlyWhatApplyReturns) {
 // Group commit: several hosts' updates in one transaction. Each job reads what the jobs before
 // it stored; a job whose apply fails stores nothing and leaves the others alone; a job whose store
 // fails (a name the database refuses, after its software CIs were written) rolls the batch back,
-// and every other job is stored again in its own transaction.
+// and the other jobs are stored again together without it.
 TEST_P(SqlStoreInventoryTest, UpdateInventoriesGivesEachJobItsOwnAnswer) {
   for (const char* agent : {"a1", "a2", "a3", "a4"}) {
     full(agent, document(agent, json::array({package("curl", "7.88")}), json::array()), h1);
@@ -597,7 +597,7 @@ TEST_P(SqlStoreInventoryTest, UpdateInventoriesGivesEachJobItsOwnAnswer) {
     return std::optional<InventoryUpdate>(to("a3", "9.0", h2, h3));
   }));
   store->update_inventories(jobs, 400);
-  EXPECT_EQ(runs, 2);  // in the batch, and again on its own
+  EXPECT_EQ(runs, 2);  // in the batch, and again without the failing job
   ASSERT_TRUE(jobs[0].result) << jobs[0].result.error().describe();
   EXPECT_FALSE(jobs[1].result);
   ASSERT_TRUE(jobs[2].result) << jobs[2].result.error().describe();
@@ -605,6 +605,34 @@ TEST_P(SqlStoreInventoryTest, UpdateInventoriesGivesEachJobItsOwnAnswer) {
   EXPECT_EQ(running("curl", std::nullopt),
             (std::vector<std::string>{"a1=8.1", "a2=9.0", "a3=9.0", "a4=7.88"}));
   EXPECT_TRUE(running("curl", "9.0").size() == 2u);
+}
+
+// When the database itself fails (here: a table the reads need is gone), every job gets that
+// error and nothing is stored; no job is tried again on its own.
+TEST_P(SqlStoreInventoryTest, UpdateInventoriesGivesEveryJobTheDatabasesError) {
+  for (const char* agent : {"a1", "a2"}) {
+    full(agent, document(agent, json::array({package("curl", "7.88")}), json::array()), h1);
+  }
+  auto raw = conn();
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE(raw->exec("DROP TABLE inventory_collections"));
+  int applied = 0;
+  std::vector<Store::InventoryJob> jobs(2);
+  for (auto* agent : {"a1", "a2"}) {
+    auto& j = jobs[agent[1] == '1' ? 0 : 1];
+    j.agent_id = agent;
+    j.apply = [&](std::optional<StoredInventoryRecord>) -> Result<std::optional<InventoryUpdate>> {
+      ++applied;
+      return std::optional<InventoryUpdate>();
+    };
+  }
+  store->update_inventories(jobs, 300);
+  EXPECT_EQ(applied, 0);  // the read failed before any apply
+  for (const auto& j : jobs) {
+    ASSERT_FALSE(j.result);
+    EXPECT_TRUE(j.result.error().code.starts_with("store.")) << j.result.error().describe();
+  }
+  EXPECT_EQ((*store->get_host("a1"))->inventory_hash, h1);
 }
 
 // A delta that touches hardware loads the whole disk and network collections (not only the
