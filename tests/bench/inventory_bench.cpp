@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -248,6 +249,39 @@ void print_phase(const char* name, const PhaseResult& r) {
   std::fflush(stdout);
 }
 
+// This process's I/O so far (/proc/self/io): what it wrote (WAL frames and checkpoint pages,
+// to the page cache) and what the kernel read from the disk for it. On the development VM the
+// deltas are bound by the disk (docs/benchmarks.md), and these vary less than the times. Not
+// write_bytes: the kernel charges a page each time one turns dirty, so the WAL's 4,120-byte
+// frames count about twice.
+struct IoCounters {
+  double written = 0;    // wchar
+  double disk_read = 0;  // read_bytes
+};
+
+std::optional<IoCounters> io_now() {
+  std::ifstream in("/proc/self/io");
+  if (!in) return std::nullopt;
+  IoCounters io;
+  std::string key;
+  double value = 0;
+  while (in >> key >> value) {
+    if (key == "wchar:") io.written = value;
+    if (key == "read_bytes:") io.disk_read = value;
+  }
+  return io;
+}
+
+void print_io(const char* name, const std::optional<IoCounters>& before, int calls) {
+  auto after = io_now();
+  if (!before || !after || calls <= 0) return;
+  auto mb = [](double bytes) { return bytes / 1e6; };
+  const double written = after->written - before->written;
+  std::printf("%-13s I/O: wrote %.1f MB (%.1f KB a report), read %.1f MB from the disk\n", name,
+              mb(written), written / 1e3 / calls, mb(after->disk_read - before->disk_read));
+  std::fflush(stdout);
+}
+
 int fail_with(const relman::Error& e) {
   std::fprintf(stderr, "bench_inventory: %s\n", e.describe().c_str());
   return 1;
@@ -333,6 +367,7 @@ int main(int argc, char** argv) {
       if (!r) return fail_with(r.error());
     }
 
+    auto io = o.postgresql ? std::nullopt : io_now();  // the server's I/O is not ours
     auto full = run_phase<InventoryReport>(
         o, [&](int h) { return report_of(o, h, 0); },
         [&](int h, InventoryReport& report) -> relman::Result<void> {
@@ -343,6 +378,7 @@ int main(int argc, char** argv) {
         });
     if (!full) return fail_with(full.error());
     print_phase("full reports", *full);
+    print_io("full reports", io, o.hosts);
   }
   if (!run_deltas) return 0;
 
@@ -357,6 +393,7 @@ int main(int argc, char** argv) {
   relman::controller::InventoryWriter writer(store,
                                              relman::controller::InventoryWriter::kDefaultMaxBatch,
                                              [] { return std::int64_t{3000}; });
+  auto io = o.postgresql ? std::nullopt : io_now();
   auto deltas =
       o.in_flight > 0
           ? run_through_writer(o, make_delta, writer)
@@ -374,6 +411,7 @@ int main(int argc, char** argv) {
                 });
   if (!deltas) return fail_with(deltas.error());
   print_phase("deltas", *deltas);
+  print_io("deltas", io, o.hosts);
   if (o.in_flight > 0) {
     auto stats = writer.stats();
     std::printf("deltas stored in %llu transactions (%.1f deltas each, at most %zu)\n",
