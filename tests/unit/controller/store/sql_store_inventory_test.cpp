@@ -71,8 +71,8 @@ class SqlStoreInventoryTest : public sql::BackendTest {
 
   void full(const std::string& agent, const json& doc, const std::string& hash) {
     ASSERT_TRUE(store->host_connected(agent, 100));
-    InventoryUpdate u{doc.value("hostname", ""),       "debian", doc.dump(), hash, "",
-                      inventory::plan_full(agent, doc)};
+    InventoryUpdate u{doc.value("hostname", ""),        "debian", doc.dump(), hash, "",
+                      inventory::plan_full(agent, doc), {}};
     auto r = store->record_inventory(agent, u, 200);
     ASSERT_TRUE(r) << r.error().describe();
   }
@@ -85,7 +85,8 @@ class SqlStoreInventoryTest : public sql::BackendTest {
                       after.dump(),
                       hash,
                       base,
-                      inventory::plan_delta(agent, changes, after)};
+                      inventory::plan_delta(agent, changes, after),
+                      {}};
     auto r = store->record_inventory(agent, u, 300);
     ASSERT_TRUE(r) << r.error().describe();
   }
@@ -403,14 +404,14 @@ TEST_P(SqlStoreInventoryTest, ABlacklistedPackageAppearingIsAuditedOnce) {
   ASSERT_TRUE(store->host_connected("a1", 100));
   auto plan = inventory::plan_full("a1", doc);
   plan.blacklist = {"telnetd"};
-  ASSERT_TRUE(store->record_inventory("a1", {"web-01", "", doc.dump(), h1, "", plan}, 200));
+  ASSERT_TRUE(store->record_inventory("a1", {"web-01", "", doc.dump(), h1, "", plan, {}}, 200));
   auto found = alerts();
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0]["package"], "telnetd");
   EXPECT_EQ(found[0]["version"], "0.17");
   EXPECT_EQ(found[0]["report"], h1);
   // Still there in the next report: no new alert (it is not new on the host).
-  ASSERT_TRUE(store->record_inventory("a1", {"web-01", "", doc.dump(), h2, "", plan}, 300));
+  ASSERT_TRUE(store->record_inventory("a1", {"web-01", "", doc.dump(), h2, "", plan, {}}, 300));
   EXPECT_EQ(alerts().size(), 1u);
 }
 
@@ -500,8 +501,8 @@ TEST_P(SqlStoreInventoryTest, UpdateInventoryStoresOnlyWhatApplyReturns) {
 
   auto next = document("web-01", json::array({package("curl", "8.0")}), json::array());
   auto update_to_next = [&] {
-    return InventoryUpdate{"web-01", "debian", next.dump(),
-                           h2,       h1,       inventory::plan_full("a1", next)};
+    return InventoryUpdate{
+        "web-01", "debian", next.dump(), h2, h1, inventory::plan_full("a1", next), {}};
   };
   auto refused =
       store->update_inventory("a1", std::nullopt, 300, [&](std::optional<StoredInventoryRecord>) {
@@ -543,8 +544,8 @@ TEST_P(SqlStoreInventoryTest, UpdateInventoriesGivesEachJobItsOwnAnswer) {
   auto to = [&](const std::string& agent, const std::string& version, const std::string& base,
                 const std::string& hash) {
     auto next = document(agent, json::array({package("curl", version)}), json::array());
-    return InventoryUpdate{agent, "debian", next.dump(),
-                           hash,  base,     inventory::plan_full(agent, next)};
+    return InventoryUpdate{
+        agent, "debian", next.dump(), hash, base, inventory::plan_full(agent, next), {}};
   };
   auto job = [](const std::string& agent, Store::InventoryApply apply) {
     Store::InventoryJob j;
@@ -676,7 +677,7 @@ TEST_P(SqlStoreInventoryTest, ARolledBackReportLeavesNoCachedSoftwareIds) {
   auto plan = inventory::plan_full("a1", doc);
   // A name the store refuses (NUL), written after the software CIs: the transaction fails.
   plan.hardware_items.push_back({"agent:a1/bad", std::string("bad\0", 4), json{{"kind", "cpu"}}});
-  InventoryUpdate bad{"web1", "debian", doc.dump(), "h1", "", plan};
+  InventoryUpdate bad{"web1", "debian", doc.dump(), "h1", "", plan, {}};
   EXPECT_FALSE(store->record_inventory("a1", bad, 200));
   EXPECT_TRUE(running("fresh", "1").empty());
   full("a1", doc, "h2");
