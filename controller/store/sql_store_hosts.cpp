@@ -199,12 +199,15 @@ void SqlStore::update_inventories(std::vector<InventoryJob>& jobs, std::int64_t 
   for (auto& job : jobs) pending.push_back(&job);
   while (!pending.empty()) {
     store_sql::SoftwareIdCache::Learned learned;
-    std::optional<std::size_t> failed;  // the pending job whose store failed
+    // The pending job whose store failed, or kNone (a sentinel: g++ 12 takes an optional here
+    // for possibly uninitialized).
+    constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t failed = kNone;
     auto stored = sql::write(
         *pool_,
         [&](sql::Connection& c) -> Result<void> {
           learned.clear();  // a write may run again
-          failed.reset();
+          failed = kNone;
           for (std::size_t i = 0; i < pending.size(); ++i) {
             auto& job = *pending[i];
             RELMAN_TRY(state, load_state(c, job.agent_id, job.parts));
@@ -228,13 +231,13 @@ void SqlStore::update_inventories(std::vector<InventoryJob>& jobs, std::int64_t 
       software_ids_->add(learned);  // committed
       return;
     }
-    if (!failed) {  // the database failed (reading, committing): every job's answer
+    if (failed == kNone) {  // the database failed (reading, committing): every job's answer
       for (auto* job : pending) job->result = fail(stored.error());
       return;
     }
     // Rolled back: that job has its answer, the others run again without it.
-    pending[*failed]->result = fail(std::move(stored.error()));
-    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(*failed));
+    pending[failed]->result = fail(std::move(stored.error()));
+    pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(failed));
   }
 }
 
