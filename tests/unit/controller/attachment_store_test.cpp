@@ -81,7 +81,7 @@ TEST(AttachmentNames, AcceptsOrdinaryNamesVerbatim) {
 }
 
 TEST(AttachmentNames, RefusesPathsControlCharactersAndBadUtf8) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(), std::string(201, 'n'), std::string("."), std::string(".."),
         std::string("../x"), std::string("a/b"), std::string("a\\b"), std::string("a\nb"),
         std::string("a\x7f"), std::string("bad\xff.txt"), std::string("cut\xc3")}) {

@@ -111,7 +111,7 @@ TEST_F(EventStreamTest, ResumesFromTheAuditLogThenFollowsTheBusWithoutRepeats) {
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 3u);
 
-  EventStream stream(*store, bus, EventStreamRequest{(*all)[0].id, {}});
+  EventStream stream(*store, bus, EventStreamRequest{(*all)[0].id, {}, {}});
   release("new");
   ASSERT_TRUE(feed.poll_once());  // the bus now also carries the entries the backlog reads
   std::vector<std::int64_t> seen;

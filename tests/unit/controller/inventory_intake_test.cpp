@@ -159,7 +159,8 @@ TEST_F(InventoryIntakeTest, AsksForAFullReportWhenTheResultIsNotWhatTheDeltaName
 TEST_F(InventoryIntakeTest, StoreRefusesADeltaWhoseBaseChangedMeanwhile) {
   auto a = report({"bash"});
   store_full(a);
-  InventoryUpdate update{"web-01", "", "{}", std::string(64, 'b'), std::string(64, 'f')};
+  InventoryUpdate update{"web-01",     "", "{}", std::string(64, 'b'), std::string(64, 'f'),
+                         std::nullopt, {}};
   auto r = store->record_inventory("web-01", update, 300);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "inventory.base_mismatch");

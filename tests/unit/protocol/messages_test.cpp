@@ -179,10 +179,11 @@ TEST(Messages, DeployProgressRoundTrips) {
 }
 
 TEST(Messages, DeployResultRoundTrips) {
-  auto ok_out = round_trip(DeployResult{"ord-1", 7, "succeeded", "", "installed", "2.4.1"});
+  auto ok_out = round_trip(DeployResult{"ord-1", 7, "succeeded", "", "installed", "2.4.1", "", ""});
   EXPECT_EQ(ok_out.status, "succeeded");
   EXPECT_EQ(ok_out.installed_version, "2.4.1");
-  auto failed = round_trip(DeployResult{"ord-1", 7, "failed", "order.wrong_host", "no", ""});
+  auto failed =
+      round_trip(DeployResult{"ord-1", 7, "failed", "order.wrong_host", "no", "", "", ""});
   EXPECT_EQ(failed.status, "failed");
   EXPECT_EQ(failed.code, "order.wrong_host");
   EXPECT_EQ(failed.message, "no");
@@ -396,20 +397,21 @@ TEST(MessagesDecode, ProgressRefusesUnknownPhase) {
 }
 
 TEST(MessagesDecode, ResultRefusesUnknownStatus) {
-  expect_refused(wire(DeployResult{"ord-1", 7, "maybe", "", "", ""}), "protocol.invalid_value",
-                 "status");
+  expect_refused(wire(DeployResult{"ord-1", 7, "maybe", "", "", "", "", ""}),
+                 "protocol.invalid_value", "status");
 }
 
 TEST(MessagesDecode, ResultRefusesFailureWithoutCode) {
-  expect_refused(wire(DeployResult{"ord-1", 7, "failed", "", "", ""}), "protocol.invalid_value",
-                 "code");
+  expect_refused(wire(DeployResult{"ord-1", 7, "failed", "", "", "", "", ""}),
+                 "protocol.invalid_value", "code");
 }
 
 TEST(MessagesDecode, ResultRefusesOverlongMessage) {
-  expect_refused(wire(DeployResult{"ord-1", 7, "failed", "x.y", std::string(4097, 'm'), ""}),
-                 "protocol.too_long", "message");
-  EXPECT_TRUE(decode_message(
-      encode_message(DeployResult{"ord-1", 7, "failed", "x.y", std::string(4096, 'm'), ""})));
+  expect_refused(
+      wire(DeployResult{"ord-1", 7, "failed", "x.y", std::string(4097, 'm'), "", "", ""}),
+      "protocol.too_long", "message");
+  EXPECT_TRUE(decode_message(encode_message(
+      DeployResult{"ord-1", 7, "failed", "x.y", std::string(4096, 'm'), "", "", ""})));
 }
 
 TEST(MessagesDecode, HeartbeatRefusesNegativeTime) {
