@@ -89,7 +89,7 @@ TEST_F(PlanApiTest, ShowsWavesHostsAndStartTimesWithoutStoringOrSendingAnything)
   // web-2 is in group "night", whose window opens two hours from the current hour (UTC).
   const std::int64_t now = unix_seconds();
   const int open_hour = static_cast<int>((now % 86400) / 3600 + 2) % 24;
-  char start[6], end[6];
+  char start[16], end[16];  // room for any int, so g++ sees no truncation
   std::snprintf(start, sizeof start, "%02d:00", open_hour);
   std::snprintf(end, sizeof end, "%02d:00", (open_hour + 1) % 24);
   json body = base_request();

@@ -339,7 +339,7 @@ TEST_F(RolloutTest, MaintenanceWindowOfACmdbGroupDelaysAHostUntilItOpens) {
   const std::int64_t opens = (unix_seconds() + 30 + 59) / 60 * 60;
   const int minute = static_cast<int>((opens / 60) % 1440);
   auto hhmm = [](int m) {
-    char buf[6];
+    char buf[16];  // room for any int, so g++ sees no truncation
     std::snprintf(buf, sizeof buf, "%02d:%02d", (m / 60) % 24, m % 60);
     return std::string(buf);
   };

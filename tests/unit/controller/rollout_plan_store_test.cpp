@@ -35,7 +35,8 @@ class PlanStoreTest : public ::testing::Test {
                    {"memory_mb", memory_mb},
                    {"facts", {{"os", {{"id", os}}}}}};
     ASSERT_TRUE(store->record_inventory(
-        id, InventoryUpdate{id + ".example.org", os, report.dump(), "", ""}, kNow));
+        id, InventoryUpdate{id + ".example.org", os, report.dump(), "", "", std::nullopt, {}},
+        kNow));
   }
 
   Result<Plan> plan(const json& body) {

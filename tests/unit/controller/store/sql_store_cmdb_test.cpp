@@ -175,8 +175,8 @@ TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
   EXPECT_EQ((*list)[0].state.name, "a1");
   EXPECT_EQ((*list)[0].state.stage, "production");
 
-  ASSERT_TRUE(
-      store->record_inventory("a1", InventoryUpdate{"web1", "Debian 12", "{}", "", ""}, 101));
+  ASSERT_TRUE(store->record_inventory(
+      "a1", InventoryUpdate{"web1", "Debian 12", "{}", "", "", std::nullopt, {}}, 101));
   auto ci = store->get_ci(id);
   ASSERT_TRUE(ci && *ci);
   EXPECT_EQ((*ci)->version, 2);
@@ -185,8 +185,8 @@ TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
             (json{{"agent_id", "a1"}, {"hostname", "web1"}, {"os", "Debian 12"}}));
 
   // The same report, and a reconnect, change nothing.
-  ASSERT_TRUE(
-      store->record_inventory("a1", InventoryUpdate{"web1", "Debian 12", "{}", "", ""}, 102));
+  ASSERT_TRUE(store->record_inventory(
+      "a1", InventoryUpdate{"web1", "Debian 12", "{}", "", "", std::nullopt, {}}, 102));
   ASSERT_TRUE(store->host_connected("a1", 103));
   EXPECT_EQ(store->get_ci(id)->value().version, 2);
   EXPECT_EQ(store->list_cis(f, Page{})->size(), 1u);
@@ -196,8 +196,8 @@ TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
   p.expected_version = 2;
   p.attributes = json{{"ip_address", "10.0.0.5"}};
   ASSERT_TRUE(store->update_ci(id, p, "alice"));
-  ASSERT_TRUE(
-      store->record_inventory("a1", InventoryUpdate{"web1", "Debian 13", "{}", "", ""}, 104));
+  ASSERT_TRUE(store->record_inventory(
+      "a1", InventoryUpdate{"web1", "Debian 13", "{}", "", "", std::nullopt, {}}, 104));
   auto after = store->get_ci(id)->value();
   EXPECT_EQ(after.version, 4);
   EXPECT_EQ(after.state.attributes["ip_address"], "10.0.0.5");

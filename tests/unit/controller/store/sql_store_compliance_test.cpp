@@ -23,8 +23,9 @@ class SqlStoreComplianceTest : public StoreBackendTest {
     }
     json doc{{"hostname", agent + ".example"},
              {"facts", {{"software", {{"dpkg", {{"packages", packages}}}}}}}};
-    InventoryUpdate u{doc.value("hostname", ""), "debian", doc.dump(),
-                      std::string(64, 'a'),      "",       inventory::plan_full(agent, doc)};
+    InventoryUpdate u{
+        doc.value("hostname", ""),        "debian", doc.dump(), std::string(64, 'a'), "",
+        inventory::plan_full(agent, doc), {}};
     auto r = store->record_inventory(agent, u, 200);
     ASSERT_TRUE(r) << r.error().describe();
   }

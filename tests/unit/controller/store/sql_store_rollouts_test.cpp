@@ -132,8 +132,11 @@ TEST_P(SqlStoreRolloutTest, StepsArePersistedWithTheTargetsTheyCreate) {
   EXPECT_TRUE(store->open_deliveries("a")->empty());
   EXPECT_TRUE(store->active_rollouts()->empty());
 
-  auto audit = store->list_audit(
-      AuditQuery{.object_type = "rollout", .object_id = std::to_string(created->id)}, Page{500, 0});
+  auto audit = store->list_audit(AuditQuery{.actor = "",
+                                            .object_type = "rollout",
+                                            .object_id = std::to_string(created->id),
+                                            .action_prefix = ""},
+                                 Page{500, 0});
   ASSERT_TRUE(audit);
   ASSERT_FALSE(audit->empty());
   EXPECT_EQ(audit->front().action, "rollout.aborted");

@@ -276,22 +276,29 @@ TEST_P(SqlStoreTest, AuditLogIsQueryablePerObjectActorAndAction) {
   auto r1 = store->create_release("one", "", "alice");
   auto r2 = store->create_release("two", "", "bob");
   ASSERT_TRUE(r1 && r2);
-  auto by_bob = store->list_audit(AuditQuery{.actor = "bob"}, Page{});
+  auto by_bob = store->list_audit(
+      AuditQuery{.actor = "bob", .object_type = "", .object_id = "", .action_prefix = ""}, Page{});
   ASSERT_TRUE(by_bob);
   ASSERT_EQ(by_bob->size(), 1u);
   EXPECT_EQ(by_bob->front().object_id, std::to_string(r2->id));
 
-  auto of_r1 = store->list_audit(
-      AuditQuery{.object_type = "release", .object_id = std::to_string(r1->id)}, Page{});
+  auto of_r1 = store->list_audit(AuditQuery{.actor = "",
+                                            .object_type = "release",
+                                            .object_id = std::to_string(r1->id),
+                                            .action_prefix = ""},
+                                 Page{});
   ASSERT_TRUE(of_r1);
   ASSERT_EQ(of_r1->size(), 1u);
   EXPECT_EQ(of_r1->front().actor, "alice");
 
-  auto releases = store->list_audit(AuditQuery{.action_prefix = "release."}, Page{});
+  auto releases = store->list_audit(
+      AuditQuery{.actor = "", .object_type = "", .object_id = "", .action_prefix = "release."},
+      Page{});
   ASSERT_TRUE(releases);
   EXPECT_EQ(releases->size(), 2u);
   // '%' is not a wildcard in the prefix.
-  auto none = store->list_audit(AuditQuery{.action_prefix = "%"}, Page{});
+  auto none = store->list_audit(
+      AuditQuery{.actor = "", .object_type = "", .object_id = "", .action_prefix = "%"}, Page{});
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
 }
