@@ -168,7 +168,19 @@ Result<cmdb::CiRecord> insert_ci(sql::Connection& c, const std::string& class_na
   json detail = audit_detail(1, nullptr, s);
   detail["class"] = class_name;
   RELMAN_CHECK(append_audit(c, actor, "ci.create", "ci", std::to_string(id), detail.dump()));
-  return require_ci(c, id);
+  // The row as written (read_ci would give the same back: a report creates thousands of CIs).
+  cmdb::CiRecord made;
+  made.id = id;
+  made.class_name = class_name;
+  made.state = s;
+  if (!made.state.attributes.is_object()) made.state.attributes = json::object();
+  made.version = 1;
+  made.source_key = source_key;
+  made.created_by = actor;
+  made.created_at = now;
+  made.updated_by = actor;
+  made.updated_at = now;
+  return made;
 }
 
 Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord& current,
@@ -204,7 +216,13 @@ Result<cmdb::CiRecord> write_ci_version(sql::Connection& c, const cmdb::CiRecord
   if (!cause.is_null()) detail["cause"] = cause;
   RELMAN_CHECK(append_audit(c, actor, change == "restore" ? "ci.restore" : "ci.update", "ci",
                             std::to_string(current.id), detail.dump()));
-  return require_ci(c, current.id);
+  cmdb::CiRecord written = current;  // the row as the UPDATE left it
+  written.state = next;
+  if (!written.state.attributes.is_object()) written.state.attributes = json::object();
+  written.version = version;
+  written.updated_by = actor;
+  written.updated_at = now;
+  return written;
 }
 
 }  // namespace store_sql

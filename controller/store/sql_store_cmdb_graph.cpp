@@ -107,6 +107,14 @@ Result<std::int64_t> upsert_host_ci(sql::Connection& c, const std::string& agent
   json reported{{"agent_id", agent_id}};
   if (!hostname.empty()) reported["hostname"] = hostname;
   if (!os.empty()) reported["os"] = os;
+  // Every report comes here. Usually nothing changed: the stored attributes are exactly the
+  // reported ones (as written by the calls before) and the name is the hostname, and then the
+  // id is all it needs, without reading the CI whole. Anything else takes the full path.
+  RELMAN_TRY(same, c.prepare("SELECT id FROM cmdb_cis WHERE source_key = ?1 AND "
+                             "attributes_json = ?2 AND (?3 = '' OR name = ?3)"));
+  same.bind(1, key).bind(2, reported.dump()).bind(3, hostname);
+  RELMAN_TRY(unchanged, same.step());
+  if (unchanged) return same.int64(0);
   RELMAN_TRY(ci, load_ci_by_source(c, key));
   if (!ci) {
     cmdb::CiState s;

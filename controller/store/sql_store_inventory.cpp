@@ -74,7 +74,7 @@ class Reconciler {
  private:
   Result<std::vector<std::int64_t>> software_ids(const std::vector<SoftwarePackage>& pkgs);
   Result<std::vector<Installed>> installed();
-  Result<void> install(std::vector<std::int64_t> ids);
+  Result<std::set<std::int64_t>> install(std::vector<std::int64_t> ids);
   Result<void> uninstall(const std::vector<std::int64_t>& ids);
   Result<void> link(std::int64_t id, const std::string& type);
   Result<void> unlink(std::int64_t id, const std::string& type);
@@ -187,9 +187,11 @@ Result<std::vector<Installed>> Reconciler::installed() {
 }
 
 // The host's rows sit next to each other (primary key host, software), so a report's inserts
-// and deletes touch a few pages, not one per package.
-Result<void> Reconciler::install(std::vector<std::int64_t> ids) {
+// and deletes touch a few pages, not one per package. Answers the ids that were not installed
+// on the host before (a row already there is left as it is).
+Result<std::set<std::int64_t>> Reconciler::install(std::vector<std::int64_t> ids) {
   std::sort(ids.begin(), ids.end());  // in key order: each insert lands next to the last
+  std::set<std::int64_t> inserted;
   if (c_.dialect() == sql::Dialect::sqlite) {
     // In-process: one prepared row at a time parses once, not once per batch.
     RELMAN_TRY(st, c_.prepare("INSERT INTO inventory_installed(host_ci_id, software_ci_id, since) "
@@ -197,15 +199,19 @@ Result<void> Reconciler::install(std::vector<std::int64_t> ids) {
     for (auto id : ids) {
       st.reset();
       RELMAN_CHECK(st.bind(1, host_).bind(2, id).bind(3, now_).run());
+      if (st.changes() == 1) inserted.insert(id);
     }
-    return {};
+    return inserted;
   }
-  return run_batched<std::int64_t>(
+  RELMAN_CHECK(run_batched<std::int64_t>(
       c_, "INSERT INTO inventory_installed(host_ci_id, software_ci_id, since) VALUES ", "(?, ?, ?)",
-      " ON CONFLICT DO NOTHING", ids, [&](sql::Statement& st, int i, const std::int64_t& id) {
+      " ON CONFLICT DO NOTHING RETURNING software_ci_id", ids,
+      [&](sql::Statement& st, int i, const std::int64_t& id) {
         st.bind(i, host_).bind(i + 1, id).bind(i + 2, now_);
         return i + 3;
-      });
+      },
+      [&](const sql::Statement& st) { inserted.insert(st.int64(0)); }));
+  return inserted;
 }
 
 Result<void> Reconciler::uninstall(const std::vector<std::int64_t>& ids) {
@@ -294,7 +300,7 @@ Result<void> Reconciler::software_full(const std::vector<SoftwarePackage>& wante
     removed.push_back(i);
   }
   RELMAN_CHECK(uninstall(to_unlink));
-  RELMAN_CHECK(install(to_link));
+  RELMAN_CHECK(install(to_link));  // none of them is there
   RELMAN_CHECK(alert_blacklisted(added));
   if (now_installed.empty()) {
     software_count_ = static_cast<std::int64_t>(to_link.size());  // the baseline: one row
@@ -330,31 +336,14 @@ Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& adde
   for (const auto& r : removed) to_unlink.push_back(r.ci_id);
   RELMAN_CHECK(uninstall(to_unlink));
 
+  // The rows this delta adds; a package the host already has (an item changed without a new
+  // version) is not inserted again, and is neither installed nor alerted on.
   RELMAN_TRY(ids, software_ids(added_packages));
-  std::set<std::int64_t> have;
-  RELMAN_CHECK(run_batched<std::int64_t>(
-      c_,
-      "SELECT software_ci_id FROM inventory_installed WHERE host_ci_id = ? AND "
-      "software_ci_id IN (",
-      "?", ")", ids,
-      [&](sql::Statement& s, int i, const std::int64_t& id) {
-        if (i == 1) {  // the host comes first
-          s.bind(1, host_);
-          i = 2;
-        }
-        s.bind(i, id);
-        return i + 1;
-      },
-      [&](const sql::Statement& s) { have.insert(s.int64(0)); }));
-  std::vector<std::int64_t> to_link;
+  RELMAN_TRY(inserted, install(ids));
   std::vector<Installed> added;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (have.contains(ids[i])) continue;
-    have.insert(ids[i]);
-    to_link.push_back(ids[i]);
-    added.push_back({ids[i], added_packages[i]});
+    if (inserted.erase(ids[i]) == 1) added.push_back({ids[i], added_packages[i]});
   }
-  RELMAN_CHECK(install(to_link));
   RELMAN_CHECK(alert_blacklisted(added));
   record_software(removed, added);
   return {};

@@ -23,6 +23,21 @@ class SqlStoreCmdbTest : public StoreBackendTest {
     return r ? *r : cmdb::CiRecord{};
   }
 
+  // What a write answered is the CI as stored (the store builds it without reading it back).
+  void expect_as_stored(const cmdb::CiRecord& answered) {
+    auto stored = store->get_ci(answered.id);
+    ASSERT_TRUE(stored && *stored);
+    const auto& s = **stored;
+    EXPECT_EQ(answered.class_name, s.class_name);
+    EXPECT_EQ(answered.state, s.state);
+    EXPECT_EQ(answered.version, s.version);
+    EXPECT_EQ(answered.source_key, s.source_key);
+    EXPECT_EQ(answered.created_by, s.created_by);
+    EXPECT_EQ(answered.created_at, s.created_at);
+    EXPECT_EQ(answered.updated_by, s.updated_by);
+    EXPECT_EQ(answered.updated_at, s.updated_at);
+  }
+
   std::vector<std::string> audit_actions() {
     std::vector<std::string> out;
     auto entries = store->list_audit(AuditQuery{}, Page{500, 0});
@@ -35,14 +50,16 @@ class SqlStoreCmdbTest : public StoreBackendTest {
 TEST_P(SqlStoreCmdbTest, EveryChangeIsAVersionAndAnAuditEntry) {
   auto ci = make("host", "srv1");
   EXPECT_EQ(ci.version, 1);
+  expect_as_stored(ci);
   cmdb::CiPatch p;
   p.expected_version = 1;
-  p.attributes = json{{"os", "debian"}};
+  p.attributes = json{{"os", "debian"}, {"cpu_count", 4}, {"memory_mb", 2047.5}};
   p.stage = "production";
   auto v2 = store->update_ci(ci.id, p, "bob");
   ASSERT_TRUE(v2) << v2.error().describe();
   EXPECT_EQ(v2->version, 2);
   EXPECT_EQ(v2->updated_by, "bob");
+  expect_as_stored(*v2);
 
   auto stale = store->update_ci(ci.id, p, "carol");  // still names version 1
   ASSERT_FALSE(stale);
@@ -62,7 +79,9 @@ TEST_P(SqlStoreCmdbTest, EveryChangeIsAVersionAndAnAuditEntry) {
   ASSERT_EQ(history->size(), 3u);
   EXPECT_EQ((*history)[0].change, "restore");
   EXPECT_EQ((*history)[0].restored_from, 1);
-  EXPECT_EQ((*history)[1].state.attributes, (json{{"os", "debian"}}));
+  EXPECT_EQ((*history)[1].state.attributes,
+            (json{{"os", "debian"}, {"cpu_count", 4}, {"memory_mb", 2047.5}}));
+  expect_as_stored(*restored);
 
   auto actions = audit_actions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "ci.create"), 1);
@@ -202,6 +221,40 @@ TEST_P(SqlStoreCmdbTest, AgentsHostsBecomeHostCisKeptInStep) {
   EXPECT_EQ(after.version, 4);
   EXPECT_EQ(after.state.attributes["ip_address"], "10.0.0.5");
   EXPECT_EQ(after.state.attributes["os"], "Debian 13");
+
+  // The agent's facts win over an edit of them: a host CI renamed, or its reported OS changed
+  // by hand, is put back by the next report even when the report itself did not change.
+  p.expected_version = 4;
+  p.attributes = json{{"os", "typed by hand"}};
+  p.name = "renamed";
+  ASSERT_TRUE(store->update_ci(id, p, "alice"));
+  ASSERT_TRUE(store->record_inventory(
+      "a1", InventoryUpdate{"web1", "Debian 13", "{}", "", "", std::nullopt, {}}, 105));
+  auto back = store->get_ci(id)->value();
+  EXPECT_EQ(back.version, 6);
+  EXPECT_EQ(back.state.name, "web1");
+  EXPECT_EQ(back.state.attributes["os"], "Debian 13");
+  EXPECT_EQ(back.state.attributes["ip_address"], "10.0.0.5");
+  EXPECT_EQ(back.updated_by, "a1");
+
+  // A host CI with exactly the reported attributes, renamed by hand: the name comes back too.
+  ASSERT_TRUE(store->host_connected("a2", 100));
+  ASSERT_TRUE(store->record_inventory(
+      "a2", InventoryUpdate{"web2", "Debian 12", "{}", "", "", std::nullopt, {}}, 101));
+  f.q = "web2";
+  auto web2 = store->list_cis(f, Page{});
+  ASSERT_TRUE(web2);
+  ASSERT_EQ(web2->size(), 1u);
+  const auto id2 = (*web2)[0].id;
+  cmdb::CiPatch rename;
+  rename.expected_version = 2;
+  rename.name = "renamed";
+  ASSERT_TRUE(store->update_ci(id2, rename, "alice"));
+  ASSERT_TRUE(store->record_inventory(
+      "a2", InventoryUpdate{"web2", "Debian 12", "{}", "", "", std::nullopt, {}}, 102));
+  auto web2_back = store->get_ci(id2)->value();
+  EXPECT_EQ(web2_back.state.name, "web2");
+  EXPECT_EQ(web2_back.version, 4);
 }
 
 TEST_P(SqlStoreCmdbTest, HostFactsForThePlannerComeFromTheRelationships) {

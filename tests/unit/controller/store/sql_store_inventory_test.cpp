@@ -320,6 +320,50 @@ TEST_P(SqlStoreInventoryTest, ADeltaTouchesOnlyWhatItChangesAndKeepsTheHistory) 
   EXPECT_EQ(std::count(hist.begin(), hist.end(), "hardware.changed"), 0);
 }
 
+// An item that changes without a new version (here its installed size) keeps its software CI:
+// the host's installed_on row stays as it was (same since), no history, no second alert.
+TEST_P(SqlStoreInventoryTest, AnItemChangedWithoutANewVersionLeavesTheCmdbAsItWas) {
+  auto bigger = [](json p) {
+    p["installed_size_kib"] = 20;
+    return p;
+  };
+  auto before = document(
+      "web-01", json::array({package("bash", "5.2"), package("telnetd", "0.17")}), json::array());
+  protocol::normalize_inventory(before);
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  auto plan = inventory::plan_full("a1", before);
+  plan.blacklist = {"telnetd"};
+  ASSERT_TRUE(store->record_inventory("a1", {"web-01", "", before.dump(), h1, "", plan, {}}, 200));
+  auto after = document("web-01",
+                        json::array({bigger(package("bash", "5.2")),
+                                     bigger(package("telnetd", "0.17")), package("htop", "3.2")}),
+                        json::array());
+  protocol::normalize_inventory(after);
+  auto changes = protocol::diff_inventory(before, after);
+  ASSERT_EQ(changes.items.size(), 1u);
+  ASSERT_EQ(changes.items[0].changed.size(), 2u);
+  auto delta_plan = inventory::plan_delta("a1", changes, after);
+  delta_plan.blacklist = {"telnetd"};
+  ASSERT_TRUE(
+      store->record_inventory("a1", {"web-01", "", after.dump(), h2, h1, delta_plan, {}}, 300));
+
+  auto bash = store->hosts_running("bash", std::nullopt, Page{10, 0});
+  ASSERT_TRUE(bash);
+  ASSERT_EQ(bash->size(), 1u);
+  EXPECT_EQ((*bash)[0].version, "5.2");
+  EXPECT_EQ((*bash)[0].since, 200);  // the full report's row, not a new one
+  EXPECT_TRUE(actions(ci_by_name("software", "bash 5.2 amd64").id).empty());
+  EXPECT_TRUE(actions(ci_by_name("software", "telnetd 0.17 amd64").id).empty());
+  EXPECT_EQ(actions(ci_by_name("software", "htop 3.2 amd64").id),
+            std::vector<std::string>{"software.installed"});
+  auto audit = store->list_audit(AuditQuery{}, Page{500, 0});
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(
+      std::count_if(audit->begin(), audit->end(),
+                    [](const auto& e) { return e.action == "inventory.blacklisted_software"; }),
+      1);
+}
+
 TEST_P(SqlStoreInventoryTest, HardwareThatLeavesGoesToTheStoreAndComesBackWithHistory) {
   auto with = document("web-01", json::array(), json::array({disk("sda", "S1")}));
   auto without = document("web-01", json::array(), json::array());
