@@ -129,7 +129,8 @@ std::string agent_of(int h) { return "agent-" + std::to_string(h); }
 
 // This process's CPU time so far, user + system, in seconds (every thread's). Unlike the wall
 // time it leaves out what the VM's other guests take and the waits for the disk, so it shows a
-// change to the code's work on this noisy machine (docs/benchmarks.md).
+// change to the code's work on this noisy machine (docs/benchmarks.md). With --postgresql it
+// is the controller's side only: the server's work is in another process.
 double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
