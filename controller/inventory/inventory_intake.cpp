@@ -25,6 +25,20 @@ std::string os_line(const json& doc) {
   return text_at(doc, "os_id") + " " + text_at(doc, "os_version");
 }
 
+// Whether every software item `changes` adds or changes makes a package (has a name).
+bool each_makes_a_package(const protocol::InventoryChanges& changes) {
+  for (const auto& items : changes.items) {
+    auto manager = inventory::software_manager(items.path);
+    if (!manager) continue;
+    for (const auto* list : {&items.added, &items.changed}) {
+      for (const auto& item : *list) {
+        if (!inventory::software_item(*manager, item)) return false;
+      }
+    }
+  }
+  return true;
+}
+
 protocol::Message ask_full_report(const std::string& agent_id, const Error& why) {
   spdlog::warn("agent {}: inventory delta not applied ({}); asking for a full report", agent_id,
                why.describe());
@@ -53,9 +67,26 @@ Result<protocol::Message> accept_inventory_report(Store& store, const std::strin
                                                   const std::vector<std::string>& blacklist) {
   const std::string named = std::move(report.hash);
   auto doc = protocol::decoded_inventory_document(std::move(report));
-  auto plan = inventory::plan_full(agent_id, doc);  // before the collections move out
+  // What inventory::plan_full plans, with each package's line taken as the split makes it.
+  inventory::ReconcilePlan plan;
+  plan.software_full = true;
+  plan.hardware = true;
+  plan.hardware_items = inventory::hardware_in(agent_id, doc);  // before the collections move out
   plan.blacklist = blacklist;
-  RELMAN_TRY(state, inventory::split_inventory(std::move(doc)));
+  bool rows = true;  // every software item makes a package: the installed rows can keep them
+  RELMAN_TRY(state, inventory::split_inventory(
+                        std::move(doc), [&](std::string_view path, const json& item,
+                                            const std::string& key, const std::string& text) {
+                          auto manager = inventory::software_manager(path);
+                          if (!manager) return;
+                          auto package = inventory::software_item(*manager, item);
+                          if (!package) {
+                            rows = false;
+                            return;
+                          }
+                          plan.software.push_back(std::move(*package));
+                          plan.software_lines.push_back(key + '\t' + text);
+                        }));
   RELMAN_TRY(skeleton, inventory::skeleton_text(state.skeleton));
   std::string hash = skeleton.hash;
   if (hash != named) {
@@ -71,6 +102,7 @@ Result<protocol::Message> accept_inventory_report(Store& store, const std::strin
   }
   auto update = update_of(state, std::move(skeleton), hash, "", std::move(plan));
   update.collections = std::move(state.collections);
+  update.software_rows = rows;
   RELMAN_CHECK(store.record_inventory(agent_id, update, now));
   spdlog::info("agent {}: inventory full report {}", agent_id, hash);
   return protocol::Message{protocol::InventoryAck{hash}};
@@ -103,6 +135,14 @@ Store::InventoryJob delta_job(const DeltaToApply& in, const std::vector<std::str
                               (stored->hash.empty() ? "none" : stored->hash),
                           ""});
     }
+    // A host whose software items are in its installed rows keeps there only items that make a
+    // package of their own (the store refuses one that shares a package with another).
+    if (stored->software_rows && !each_makes_a_package(delta.changes)) {
+      return refuse(Error{
+          "inventory.delta_invalid",
+          "a software item whose name is missing or not text cannot be kept in an installed row",
+          ""});
+    }
     inventory::StoredInventory state;
     state.skeleton = json::parse(stored->skeleton_json, nullptr, false);
     state.collections = std::move(stored->collections);
@@ -124,8 +164,12 @@ Store::InventoryJob delta_job(const DeltaToApply& in, const std::vector<std::str
                    : json::object();
     auto plan = inventory::plan_delta(agent_id, delta.changes, doc);
     plan.blacklist = blacklist;
+    // A replaced software list goes to parts (its plan has no lines); the next full report
+    // moves it back.
+    const bool rows = stored->software_rows && !(state.whole && plan.software_full);
     auto update =
         update_of(state, std::move(*skeleton), delta.hash, delta.base_hash, std::move(plan));
+    update.software_rows = rows;
     if (state.whole) {
       update.collections = std::move(state.collections);
     } else {
@@ -157,7 +201,10 @@ std::vector<Result<protocol::Message>> accept_inventory_deltas(
     const auto& agent_id = deltas[i].agent_id;
     const auto& delta = *deltas[i].delta;
     auto& stored = jobs[i].result;
-    if (!stored && stored.error().code == "inventory.base_mismatch") {
+    // The store refuses a delta it cannot keep (an item sharing another's installed row): the
+    // full report is stored another way.
+    if (!stored && (stored.error().code == "inventory.base_mismatch" ||
+                    stored.error().code == "inventory.delta_invalid")) {
       answers.emplace_back(ask_full_report(agent_id, stored.error()));
     } else if (!stored) {
       answers.emplace_back(fail(std::move(stored.error())));

@@ -4,6 +4,8 @@
 #include <array>
 #include <string_view>
 
+#include "protocol/canonical_json.hpp"
+
 namespace relman::controller::inventory {
 namespace {
 using nlohmann::json;
@@ -73,7 +75,38 @@ const json* at(const json& doc, std::string_view pointer) {
 }
 
 json hardware_attributes(const char* kind) { return json{{"kind", kind}}; }
+
+// A new item's stored line; empty when it has no canonical form (apply_delta refuses it first).
+std::string line_of(const json& item, std::string_view path) {
+  const auto* c = protocol::find_inventory_collection(path);
+  if (!c) return {};
+  auto key = protocol::canonical_json(protocol::inventory_item_key(item, *c));
+  auto text = protocol::canonical_json(item);
+  if (!key || !text) return {};
+  return *key + '\t' + *text;
+}
 }  // namespace
+
+std::optional<std::string_view> software_manager(std::string_view path) {
+  for (const auto& list : kSoftwareLists) {
+    if (list.path == path) return list.manager;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> software_list(std::string_view manager) {
+  for (const auto& list : kSoftwareLists) {
+    if (list.manager == manager) return list.path;
+  }
+  return std::nullopt;
+}
+
+std::optional<SoftwarePackage> software_item(std::string_view manager, const json& item) {
+  if (!item.is_object()) return std::nullopt;
+  auto p = package_of(manager, item);
+  if (p.name.empty()) return std::nullopt;
+  return p;
+}
 
 std::vector<SoftwarePackage> software_in(const json& doc) {
   std::vector<SoftwarePackage> out;
@@ -82,9 +115,7 @@ std::vector<SoftwarePackage> software_in(const json& doc) {
     if (!items || !items->is_array()) continue;
     out.reserve(out.size() + items->size());
     for (const auto& item : *items) {
-      if (!item.is_object()) continue;
-      auto p = package_of(list.manager, item);
-      if (!p.name.empty()) out.push_back(std::move(p));
+      if (auto p = software_item(list.manager, item)) out.push_back(std::move(*p));
     }
   }
   return out;
@@ -181,11 +212,15 @@ ReconcilePlan plan_delta(const std::string& agent_id, const protocol::InventoryC
       note_path(items.path);
       continue;
     }
-    for (const auto& item : items.added) plan.software.push_back(package_of(list->manager, item));
+    for (const auto& item : items.added) {
+      plan.software.push_back(package_of(list->manager, item));
+      plan.software_lines.push_back(line_of(item, items.path));
+    }
     for (const auto& item : items.changed) {
       auto p = package_of(list->manager, item);
       plan.software_gone.push_back({p.manager, p.name, p.architecture, "", p.version});
       plan.software.push_back(std::move(p));
+      plan.software_lines.push_back(line_of(item, items.path));
     }
     for (const auto& key : items.removed) {
       auto p = package_of(list->manager, key);
@@ -196,6 +231,7 @@ ReconcilePlan plan_delta(const std::string& agent_id, const protocol::InventoryC
   }
   if (plan.software_full) {
     plan.software = software_in(doc);
+    plan.software_lines.clear();  // a replaced list is stored in parts (inventory_intake.cpp)
     plan.software_gone.clear();
   }
   if (plan.hardware) plan.hardware_items = hardware_in(agent_id, doc);

@@ -8,7 +8,9 @@
 // facts changed; the few hardware CIs of a host are compared, unchanged ones are not written).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,8 +50,12 @@ struct HardwareItem {
 };
 
 struct ReconcilePlan {
-  bool software_full = false;               // `software` is everything the host has
-  std::vector<SoftwarePackage> software;    // full: all; delta: added or changed (new version)
+  bool software_full = false;             // `software` is everything the host has
+  std::vector<SoftwarePackage> software;  // full: all; delta: added or changed (new version)
+  // Each package's item line ("<key>\t<item>", controller/inventory/stored_inventory.hpp), in
+  // the order of `software`, for a store that keeps the items in the host's installed rows;
+  // empty when the plan does not carry them.
+  std::vector<std::string> software_lines;
   std::vector<SoftwareGone> software_gone;  // delta only
   bool hardware = false;                    // reconcile hardware to exactly `hardware_items`
   std::vector<HardwareItem> hardware_items;
@@ -57,6 +63,16 @@ struct ReconcilePlan {
   // inventory.blacklisted_software.
   std::vector<std::string> blacklist;
 };
+
+// The package manager whose list the keyed collection `path` is (dpkg, rpm, relman); nullopt
+// for any other path.
+std::optional<std::string_view> software_manager(std::string_view path);
+// The keyed collection that is `manager`'s list; nullopt for an unknown manager.
+std::optional<std::string_view> software_list(std::string_view manager);
+
+// The package an item of `manager`'s list stands for; nullopt when the item is not an object
+// with a name (it makes no software CI).
+std::optional<SoftwarePackage> software_item(std::string_view manager, const nlohmann::json& item);
 
 // The packages and hardware in a report document (protocol::inventory_document).
 std::vector<SoftwarePackage> software_in(const nlohmann::json& doc);
@@ -70,9 +86,9 @@ bool touches_hardware(const protocol::InventoryChanges& changes);
 ReconcilePlan plan_full(const std::string& agent_id, const nlohmann::json& doc);
 
 // A delta that turned a stored report into `doc`: the package items it adds, removes or
-// changes; hardware when it touches a hardware fact. A change that replaces a whole software
-// list ("set" on it or above it) makes the software part full. `doc` is read only then and for
-// hardware.
+// changes (with their lines); hardware when it touches a hardware fact. A change that replaces a
+// whole software list ("set" on it or above it) makes the software part full. `doc` is read only
+// then and for hardware.
 ReconcilePlan plan_delta(const std::string& agent_id, const protocol::InventoryChanges& changes,
                          const nlohmann::json& doc);
 

@@ -224,7 +224,7 @@ int bucket_of(std::string_view key) {
   return static_cast<int>(h % kBuckets);
 }
 
-Result<StoredInventory> split_inventory(json doc) {
+Result<StoredInventory> split_inventory(json doc, const ItemSeen& seen) {
   StoredInventory out;
   out.whole = true;
   for (const auto& c : protocol::inventory_collections()) {
@@ -236,6 +236,7 @@ Result<StoredInventory> split_inventory(json doc) {
     for (const auto& item : *items) {
       RELMAN_TRY(n, new_item(item, c));
       sum.add(n.digest);
+      if (seen) seen(c.path, item, n.key, n.item);
       made.push_back(std::move(n));
     }
     std::map<int, std::vector<Entry>> buckets;
@@ -283,8 +284,25 @@ json assemble_inventory(json skeleton, const Parts& collections) {
   return skeleton;
 }
 
-std::optional<std::set<Part>> collections_needed(const protocol::InventoryChanges& changes,
-                                                 bool hardware) {
+void add_lines(Parts& parts, const std::string& path, const std::vector<std::string>& lines) {
+  std::map<int, std::vector<Entry>> buckets;
+  for (const auto& line : lines) {
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;  // not a line: as unreadable lines, skipped
+    std::string_view l(line);
+    buckets[bucket_of(l.substr(0, tab))].push_back({l.substr(0, tab), l.substr(tab + 1), {}});
+  }
+  for (auto& [b, entries] : buckets) {
+    auto& text = parts[Part{path, b}];
+    std::size_t bytes = 0;
+    auto before_now = entries_of(text);
+    if (before_now) entries.insert(entries.end(), before_now->begin(), before_now->end());
+    for (const auto& e : entries) bytes += line_size(e);
+    text = lines_of(entries, bytes);  // views into `lines` and the old text: built anew first
+  }
+}
+
+std::optional<Needed> collections_needed(const protocol::InventoryChanges& changes, bool hardware) {
   auto replaces = [](std::string_view path) {
     const auto& all = protocol::inventory_collections();
     return std::any_of(all.begin(), all.end(), [&](const auto& c) {
@@ -297,19 +315,25 @@ std::optional<std::set<Part>> collections_needed(const protocol::InventoryChange
   for (const auto& s : changes.set) {
     if (replaces(s.path)) return std::nullopt;
   }
-  std::set<Part> out;
+  Needed out;
   for (const auto& items : changes.items) {
     const auto* c = protocol::find_inventory_collection(items.path);
     if (!c) continue;  // apply_delta refuses it
     for (const auto* list : {&items.added, &items.removed, &items.changed}) {
       for (const auto& item : *list) {
-        if (auto key = key_text(item, *c)) out.emplace(items.path, bucket_of(*key));
+        auto key = key_text(item, *c);
+        if (!key) continue;
+        out.parts.emplace(items.path, bucket_of(*key));
+        auto name = item.find("name");
+        out.keys.push_back({items.path,
+                            name != item.end() && name->is_string() ? name->get<std::string>() : "",
+                            std::move(*key)});
       }
     }
   }
   if (hardware) {
-    out.emplace("/facts/disks/disks", kAllBuckets);
-    out.emplace("/facts/network/interfaces", kAllBuckets);
+    out.parts.emplace("/facts/disks/disks", kAllBuckets);
+    out.parts.emplace("/facts/network/interfaces", kAllBuckets);
   }
   return out;
 }

@@ -10,15 +10,19 @@
 // before carried it in front ("<64 hex>\t<key>\t<item>") and still read. A collection's lines are
 // spread over kBuckets parts by a hash of the key, so that a delta loads and rewrites only the
 // parts holding the items it adds, removes or changes (a few KB, not the 150 KB of 1,500
-// packages), and moves the collection's digest by those items alone.
+// packages), and moves the collection's digest by those items alone. A store may keep some
+// items elsewhere (the SQL store keeps software items in their installed rows, migration 26)
+// and hand them over as parts (add_lines): this code reads only parts.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -52,9 +56,19 @@ struct StoredInventory {
   bool whole = false;
 };
 
-// A report's document (from a decoded message: valid UTF-8) in stored form, whole. Errors:
-// protocol.non_canonical_number.
-Result<StoredInventory> split_inventory(nlohmann::json doc);
+// Called by split_inventory for each item of each keyed collection, in the document's order,
+// with the item's canonical key and item text (its line is key + '\t' + text).
+using ItemSeen = std::function<void(std::string_view path, const nlohmann::json& item,
+                                    const std::string& key, const std::string& text)>;
+
+// A report's document (from a decoded message: valid UTF-8) in stored form, whole; `seen`, when
+// set, sees every item. Errors: protocol.non_canonical_number.
+Result<StoredInventory> split_inventory(nlohmann::json doc, const ItemSeen& seen = {});
+
+// Adds item lines ("<key>\t<item>", without the newline) of collection `path` to `parts`, each in
+// its key's bucket, each part sorted as stored ones are: a store that keeps some items elsewhere
+// than in parts hands them over in the form apply_delta and assemble_inventory read.
+void add_lines(Parts& parts, const std::string& path, const std::vector<std::string>& lines);
 
 // The canonical text of the skeleton (what is stored) and its SHA-256 (the report hash).
 struct SkeletonText {
@@ -68,11 +82,25 @@ Result<SkeletonText> skeleton_text(const nlohmann::json& skeleton);
 // kept apart (no placeholders) comes back as it is. Unreadable lines are skipped.
 nlohmann::json assemble_inventory(nlohmann::json skeleton, const Parts& collections);
 
-// The parts apply_delta needs loaded for `changes` (plus the whole hardware collections when
+// An item a delta names: its collection, its "name" member (empty when it has none) and its
+// canonical key text.
+struct ItemKey {
+  std::string path;
+  std::string name;
+  std::string key;
+};
+
+// What apply_delta needs loaded: the parts, and the same items by key (for items a store keeps
+// elsewhere than in parts, which it loads by key and hands over with add_lines).
+struct Needed {
+  std::set<Part> parts;
+  std::vector<ItemKey> keys;
+};
+
+// What apply_delta needs loaded for `changes` (plus the whole hardware collections when
 // `hardware`); nullopt when the delta sets or unsets a collection or an object above one: then
 // apply_delta needs every part of every collection.
-std::optional<std::set<Part>> collections_needed(const protocol::InventoryChanges& changes,
-                                                 bool hardware);
+std::optional<Needed> collections_needed(const protocol::InventoryChanges& changes, bool hardware);
 
 // Applies `changes` as protocol::apply_inventory_changes applies them to the whole document,
 // with the same refusals (inventory.delta_invalid, context the path), touching only the

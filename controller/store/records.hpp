@@ -148,6 +148,11 @@ struct InventoryUpdate {
   // `whole_collections` they are all the host has now, and its other stored parts are dropped.
   inventory::Parts collections;
   bool whole_collections = false;
+  // The host's dpkg, rpm and relman items are stored in its inventory_installed rows (each row
+  // the line of its one item, from the plan's software_lines; migration 26), not in parts:
+  // `collections`' parts of those lists are not written. The store keeps them in parts after
+  // all when a full report's items do not map one to one onto software CIs.
+  bool software_rows = false;
 };
 
 // What a delta reads of a host's stored report: its hash, the skeleton and the collections
@@ -155,7 +160,8 @@ struct InventoryUpdate {
 struct StoredInventoryRecord {
   std::string hash;
   std::string skeleton_json;
-  inventory::Parts collections;
+  inventory::Parts collections;  // with the software items asked for, from rows or parts
+  bool software_rows = false;    // the host's software items are in its installed rows
 };
 
 // One change a reconciled inventory report made (inventory_changes): action is

@@ -133,8 +133,8 @@ class SqlStore final : public Store {
   Result<void> record_inventory(const std::string& agent_id, const InventoryUpdate& update,
                                 std::int64_t now) override;
   Result<void> update_inventory(const std::string& agent_id,
-                                const std::optional<std::set<inventory::Part>>& parts,
-                                std::int64_t now, const InventoryApply& apply) override;
+                                const std::optional<inventory::Needed>& parts, std::int64_t now,
+                                const InventoryApply& apply) override;
   void update_inventories(std::vector<InventoryJob>& jobs, std::int64_t now) override;
   Result<std::vector<HostRecord>> list_hosts(const Page& page, const HostQuery& query) override;
   Result<std::optional<HostRecord>> get_host(const std::string& agent_id) override;

@@ -72,10 +72,14 @@ class SoftwareIdCache {
 // (upsert_host_ci's answer): software CIs installed_on it, hardware CIs part_of it (those that left
 // go to stage in_store), and one inventory_changes row per change naming `report_hash`
 // (sql_store_inventory). Software CI ids come from `cache` where it has them; `learned` gets the
-// others.
+// others. With `software_rows` each installed row it writes keeps its package's line (the plan's
+// software_lines; migration 26); a full plan whose items do not map one to one onto software
+// CIs sets it false (the items then stay in parts). Errors: inventory.delta_invalid when a
+// delta's item would share its row with another item of the host.
 Result<void> reconcile_inventory(sql::Connection& c, std::int64_t host_ci_id,
                                  const std::string& agent_id, const inventory::ReconcilePlan& plan,
                                  const std::string& report_hash, std::int64_t now,
-                                 const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned);
+                                 const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned,
+                                 bool& software_rows);
 
 }  // namespace relman::controller::store_sql

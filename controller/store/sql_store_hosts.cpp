@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/inventory/reconcile_plan.hpp"
 #include "controller/inventory/stored_inventory.hpp"
 #include "controller/store/sql_store_cmdb.hpp"
 #include "controller/store/sql_store_internal.hpp"
@@ -17,9 +18,16 @@ HostRecord read_host(const sql::Statement& st) {
                     st.int64(5), st.text(6), st.text(7), st.int64(8)};
 }
 
-// A host's stored collection parts, or only those in `parts`.
+// Whether `path` is a software list, whose items a host may keep in its installed rows.
+bool software_path(const std::string& path) {
+  return inventory::software_manager(path).has_value();
+}
+
+// A host's stored collection parts, or only those in `parts`; with `rows`, none of the software
+// lists (its items are in its installed rows).
 Result<inventory::Parts> read_collections(sql::Connection& c, const std::string& agent_id,
-                                          const std::optional<std::set<inventory::Part>>& parts) {
+                                          const std::optional<std::set<inventory::Part>>& parts,
+                                          bool rows) {
   inventory::Parts out;
   if (!parts) {
     RELMAN_TRY(st, c.prepare("SELECT path, bucket, items FROM inventory_collections WHERE "
@@ -28,7 +36,9 @@ Result<inventory::Parts> read_collections(sql::Connection& c, const std::string&
     for (;;) {
       RELMAN_TRY(row, st.step());
       if (!row) break;
-      out.emplace(inventory::Part{st.text(0), static_cast<int>(st.int64(1))}, st.text(2));
+      auto path = st.text(0);
+      if (rows && software_path(path)) continue;
+      out.emplace(inventory::Part{std::move(path), static_cast<int>(st.int64(1))}, st.text(2));
     }
     return out;
   }
@@ -37,6 +47,7 @@ Result<inventory::Parts> read_collections(sql::Connection& c, const std::string&
   RELMAN_TRY(all, c.prepare("SELECT bucket, items FROM inventory_collections WHERE "
                             "agent_id = ? AND path = ?"));
   for (const auto& [path, bucket] : *parts) {
+    if (rows && software_path(path)) continue;
     if (bucket == inventory::kAllBuckets) {
       all.reset();
       all.bind(1, agent_id).bind(2, path);
@@ -55,6 +66,79 @@ Result<inventory::Parts> read_collections(sql::Connection& c, const std::string&
   return out;
 }
 
+// Where a host's software items are (hosts.inventory_layout, migration 26): in parts (false),
+// or in the installed rows of its host CI (`host_ci`; 0 when it has none, which holds no rows).
+struct SoftwareRows {
+  bool rows = false;
+  std::int64_t host_ci = 0;
+};
+Result<SoftwareRows> software_rows_of(sql::Connection& c, const std::string& agent_id) {
+  RELMAN_TRY(st, c.prepare("SELECT h.inventory_layout, c.id FROM hosts h LEFT JOIN cmdb_cis c ON "
+                           "c.source_key = 'agent:' || h.agent_id WHERE h.agent_id = ?"));
+  st.bind(1, agent_id);
+  RELMAN_TRY(row, st.step());
+  SoftwareRows out;
+  if (!row || st.int64(0) != 1) return out;
+  out.rows = true;
+  out.host_ci = st.is_null(1) ? 0 : st.int64(1);
+  return out;
+}
+
+// Adds the software items kept in `host_ci`'s installed rows to `out`, as parts: all of them, or
+// those `keys` names (found by name and manager, then the host's row; a key no row has is left
+// out, as a part that does not hold it would).
+Result<void> read_software_rows(sql::Connection& c, std::int64_t host_ci,
+                                const std::vector<inventory::ItemKey>* keys,
+                                inventory::Parts& out) {
+  std::map<std::string, std::vector<std::string>> lines;  // path -> lines
+  if (!keys) {
+    RELMAN_TRY(st, c.prepare("SELECT s.manager, i.line FROM inventory_installed i JOIN "
+                             "inventory_software s ON s.ci_id = i.software_ci_id WHERE "
+                             "i.host_ci_id = ? AND i.line IS NOT NULL"));
+    st.bind(1, host_ci);
+    for (;;) {
+      RELMAN_TRY(row, st.step());
+      if (!row) break;
+      if (auto path = inventory::software_list(st.text(0))) {
+        lines[std::string(*path)].push_back(st.text(1));
+      }
+    }
+  } else {
+    // Index path: inventory_software(name, ...) then inventory_installed's primary key.
+    RELMAN_TRY(st, c.prepare("SELECT i.line FROM inventory_software s CROSS JOIN "
+                             "inventory_installed i WHERE s.name = ? AND s.manager = ? AND "
+                             "i.host_ci_id = ? AND i.software_ci_id = s.ci_id AND "
+                             "i.line IS NOT NULL"));
+    std::set<std::pair<std::string, std::string>> done;  // (path, key)
+    for (const auto& k : *keys) {
+      auto manager = inventory::software_manager(k.path);
+      if (!manager || k.name.empty() || !done.emplace(k.path, k.key).second) continue;
+      st.reset();
+      st.bind(1, k.name).bind(2, std::string(*manager)).bind(3, host_ci);
+      for (;;) {
+        RELMAN_TRY(row, st.step());
+        if (!row) break;
+        auto line = st.text(0);
+        if (line.size() > k.key.size() && line.compare(0, k.key.size(), k.key) == 0 &&
+            line[k.key.size()] == '\t') {
+          lines[k.path].push_back(std::move(line));
+        }
+      }
+    }
+  }
+  for (const auto& [path, list] : lines) inventory::add_lines(out, path, list);
+  return {};
+}
+
+// Every item of a host's stored report: its parts, and its installed rows' items when they
+// keep them.
+Result<inventory::Parts> read_all_items(sql::Connection& c, const std::string& agent_id) {
+  RELMAN_TRY(where, software_rows_of(c, agent_id));
+  RELMAN_TRY(out, read_collections(c, agent_id, std::nullopt, where.rows));
+  if (where.rows) RELMAN_CHECK(read_software_rows(c, where.host_ci, nullptr, out));
+  return out;
+}
+
 // Readers get the whole document: the skeleton with its collections put back in. Only stored
 // skeletons hold placeholders; a whole document from before reads as it is.
 Result<void> assemble_documents(sql::Connection& c, std::vector<HostRecord>& hosts) {
@@ -62,16 +146,17 @@ Result<void> assemble_documents(sql::Connection& c, std::vector<HostRecord>& hos
     if (h.inventory_json.find("\"relman-items:") == std::string::npos) continue;
     auto skeleton = nlohmann::json::parse(h.inventory_json, nullptr, false);
     if (skeleton.is_discarded()) continue;
-    RELMAN_TRY(collections, read_collections(c, h.agent_id, std::nullopt));
+    RELMAN_TRY(collections, read_all_items(c, h.agent_id));
     h.inventory_json = inventory::assemble_inventory(std::move(skeleton), collections)
                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return {};
 }
 
-// Writes the report's collections (all of them, or only those it changed).
+// Writes the report's collections (all of them, or only those it changed); with `rows` not the
+// software lists, whose items the installed rows keep.
 Result<void> write_collections(sql::Connection& c, const std::string& agent_id,
-                               const InventoryUpdate& update) {
+                               const InventoryUpdate& update, bool rows) {
   if (update.whole_collections) {
     RELMAN_TRY(drop, c.prepare("DELETE FROM inventory_collections WHERE agent_id = ?"));
     RELMAN_CHECK(drop.bind(1, agent_id).run());
@@ -81,6 +166,7 @@ Result<void> write_collections(sql::Connection& c, const std::string& agent_id,
                            "VALUES(?, ?, ?, ?) ON CONFLICT(agent_id, path, bucket) DO UPDATE "
                            "SET items = excluded.items"));
   for (const auto& [part, items] : update.collections) {
+    if (rows && software_path(part.first)) continue;
     st.reset();
     RELMAN_CHECK(st.bind(1, agent_id)
                      .bind(2, part.first)
@@ -128,10 +214,12 @@ Result<void> store_update(sql::Connection& c, const std::string& agent_id,
                           const InventoryUpdate& update, std::int64_t now,
                           const store_sql::SoftwareIdCache& cache,
                           store_sql::SoftwareIdCache::Learned& learned) {
-  RELMAN_TRY(st,
-             c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
-                       "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5 "
-                       "WHERE agent_id = ?6 AND (CAST(?7 AS TEXT) = '' OR inventory_hash = ?7)"));
+  // The software items go to the installed rows only with a plan to write them.
+  bool rows = update.software_rows && update.plan.has_value();
+  RELMAN_TRY(st, c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
+                           "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5, "
+                           "inventory_layout = ?8 WHERE agent_id = ?6 AND "
+                           "(CAST(?7 AS TEXT) = '' OR inventory_hash = ?7)"));
   RELMAN_CHECK(st.bind(1, update.hostname)
                    .bind(2, update.os)
                    .bind(3, update.document_json)
@@ -139,13 +227,20 @@ Result<void> store_update(sql::Connection& c, const std::string& agent_id,
                    .bind(5, now)
                    .bind(6, agent_id)
                    .bind(7, update.base_hash)
+                   .bind(8, std::int64_t{rows ? 1 : 0})
                    .run());
   if (st.changes() == 1) {
-    RELMAN_CHECK(write_collections(c, agent_id, update));
     RELMAN_TRY(host_ci, store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
-    if (!update.plan) return ok();
-    return store_sql::reconcile_inventory(c, host_ci, agent_id, *update.plan, update.hash, now,
-                                          cache, learned);
+    if (update.plan) {
+      const bool asked = rows;
+      RELMAN_CHECK(store_sql::reconcile_inventory(c, host_ci, agent_id, *update.plan, update.hash,
+                                                  now, cache, learned, rows));
+      if (asked && !rows) {  // the rows cannot keep these items: parts keep them
+        RELMAN_TRY(layout, c.prepare("UPDATE hosts SET inventory_layout = 0 WHERE agent_id = ?"));
+        RELMAN_CHECK(layout.bind(1, agent_id).run());
+      }
+    }
+    return write_collections(c, agent_id, update, rows);
   }
   RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
   exists.bind(1, agent_id);
@@ -157,14 +252,22 @@ Result<void> store_update(sql::Connection& c, const std::string& agent_id,
 
 Result<std::optional<StoredInventoryRecord>> load_state(
     sql::Connection& c, const std::string& agent_id,
-    const std::optional<std::set<inventory::Part>>& parts) {
+    const std::optional<inventory::Needed>& needed) {
   RELMAN_TRY(st, c.prepare("SELECT inventory_hash, inventory_json FROM hosts WHERE agent_id = ?"));
   st.bind(1, agent_id);
   RELMAN_TRY(row, st.step());
   if (!row) return std::optional<StoredInventoryRecord>();
-  StoredInventoryRecord out{st.text(0), st.text(1), {}};
-  RELMAN_TRY(collections, read_collections(c, agent_id, parts));
+  StoredInventoryRecord out{st.text(0), st.text(1), {}, false};
+  RELMAN_TRY(where, software_rows_of(c, agent_id));
+  out.software_rows = where.rows;
+  std::optional<std::set<inventory::Part>> parts;
+  if (needed) parts = needed->parts;
+  RELMAN_TRY(collections, read_collections(c, agent_id, parts, where.rows));
   out.collections = std::move(collections);
+  if (where.rows) {
+    RELMAN_CHECK(
+        read_software_rows(c, where.host_ci, needed ? &needed->keys : nullptr, out.collections));
+  }
   return std::optional<StoredInventoryRecord>(std::move(out));
 }
 }  // namespace
@@ -184,7 +287,7 @@ Result<void> SqlStore::record_inventory(const std::string& agent_id, const Inven
 }
 
 Result<void> SqlStore::update_inventory(const std::string& agent_id,
-                                        const std::optional<std::set<inventory::Part>>& parts,
+                                        const std::optional<inventory::Needed>& parts,
                                         std::int64_t now, const InventoryApply& apply) {
   std::vector<InventoryJob> one(1);
   one[0].agent_id = agent_id;

@@ -7,7 +7,6 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -26,7 +25,17 @@ namespace {
 struct Installed {
   std::int64_t ci_id = 0;
   SoftwarePackage package;
+  std::string line;  // the row's item line; empty when it keeps none
 };
+
+// An installed row to write: the software CI and the item line it keeps (empty: none).
+struct Row {
+  std::int64_t ci_id = 0;
+  const std::string* line = nullptr;
+};
+
+// The key part of an item line ("<key>\t<item>").
+std::string_view key_part(std::string_view line) { return line.substr(0, line.find('\t')); }
 
 struct ChangeRow {
   std::int64_t ci_id = 0;
@@ -64,8 +73,12 @@ class Reconciler {
         blacklist_(blacklist),
         now_(now) {}
 
-  Result<void> software_full(const std::vector<SoftwarePackage>& wanted);
+  // With `lines` (parallel to the packages) the rows keep them; a full list whose packages
+  // share a software CI answers false (its lines cannot all be kept), else true.
+  Result<bool> software_full(const std::vector<SoftwarePackage>& wanted,
+                             const std::vector<std::string>* lines);
   Result<void> software_delta(const std::vector<SoftwarePackage>& added,
+                              const std::vector<std::string>* lines,
                               const std::vector<inventory::SoftwareGone>& gone);
   Result<void> hardware(const std::string& agent_id,
                         const std::vector<inventory::HardwareItem>& items);
@@ -74,7 +87,8 @@ class Reconciler {
  private:
   Result<std::vector<std::int64_t>> software_ids(const std::vector<SoftwarePackage>& pkgs);
   Result<std::vector<Installed>> installed();
-  Result<std::set<std::int64_t>> install(std::vector<std::int64_t> ids);
+  Result<std::set<std::int64_t>> install(std::vector<Row> rows);
+  Result<void> set_line(std::int64_t id, const std::string& line);
   Result<void> uninstall(const std::vector<std::int64_t>& ids);
   Result<void> link(std::int64_t id, const std::string& type);
   Result<void> unlink(std::int64_t id, const std::string& type);
@@ -177,41 +191,60 @@ Result<std::vector<std::int64_t>> Reconciler::software_ids(
 // The inventory's software CIs installed_on this host now (inventory_installed, migration 24;
 // not CIs that people related installed_on it in cmdb_relationships).
 Result<std::vector<Installed>> Reconciler::installed() {
-  RELMAN_TRY(st, c_.prepare("SELECT s.ci_id, s.manager, s.name, s.architecture, s.version FROM "
-                            "inventory_installed i JOIN inventory_software s ON s.ci_id = "
-                            "i.software_ci_id WHERE i.host_ci_id = ?"));
+  RELMAN_TRY(st, c_.prepare("SELECT s.ci_id, s.manager, s.name, s.architecture, s.version, "
+                            "i.line FROM inventory_installed i JOIN inventory_software s ON "
+                            "s.ci_id = i.software_ci_id WHERE i.host_ci_id = ?"));
   st.bind(1, host_);
   return collect<Installed>(st, [](const sql::Statement& r) {
-    return Installed{r.int64(0), SoftwarePackage{r.text(1), r.text(2), r.text(3), r.text(4)}};
+    return Installed{r.int64(0), SoftwarePackage{r.text(1), r.text(2), r.text(3), r.text(4)},
+                     r.is_null(5) ? std::string() : r.text(5)};
   });
 }
 
 // The host's rows sit next to each other (primary key host, software), so a report's inserts
 // and deletes touch a few pages, not one per package. Answers the ids that were not installed
-// on the host before (a row already there is left as it is).
-Result<std::set<std::int64_t>> Reconciler::install(std::vector<std::int64_t> ids) {
-  std::sort(ids.begin(), ids.end());  // in key order: each insert lands next to the last
+// on the host before (a row already there is left as it is, its line too).
+Result<std::set<std::int64_t>> Reconciler::install(std::vector<Row> rows) {
+  // In key order: each insert lands next to the last.
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ci_id < b.ci_id; });
+  auto bind_line = [](sql::Statement& st, int i, const Row& r) {
+    if (r.line && !r.line->empty()) {
+      st.bind(i, *r.line);
+    } else {
+      st.bind_null(i);
+    }
+  };
   std::set<std::int64_t> inserted;
   if (c_.dialect() == sql::Dialect::sqlite) {
     // In-process: one prepared row at a time parses once, not once per batch.
-    RELMAN_TRY(st, c_.prepare("INSERT INTO inventory_installed(host_ci_id, software_ci_id, since) "
-                              "VALUES(?, ?, ?) ON CONFLICT DO NOTHING"));
-    for (auto id : ids) {
+    RELMAN_TRY(st, c_.prepare("INSERT INTO inventory_installed(host_ci_id, software_ci_id, since, "
+                              "line) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+    for (const auto& r : rows) {
       st.reset();
-      RELMAN_CHECK(st.bind(1, host_).bind(2, id).bind(3, now_).run());
-      if (st.changes() == 1) inserted.insert(id);
+      st.bind(1, host_).bind(2, r.ci_id).bind(3, now_);
+      bind_line(st, 4, r);
+      RELMAN_CHECK(st.run());
+      if (st.changes() == 1) inserted.insert(r.ci_id);
     }
     return inserted;
   }
-  RELMAN_CHECK(run_batched<std::int64_t>(
-      c_, "INSERT INTO inventory_installed(host_ci_id, software_ci_id, since) VALUES ", "(?, ?, ?)",
-      " ON CONFLICT DO NOTHING RETURNING software_ci_id", ids,
-      [&](sql::Statement& st, int i, const std::int64_t& id) {
-        st.bind(i, host_).bind(i + 1, id).bind(i + 2, now_);
-        return i + 3;
+  RELMAN_CHECK(run_batched<Row>(
+      c_, "INSERT INTO inventory_installed(host_ci_id, software_ci_id, since, line) VALUES ",
+      "(?, ?, ?, ?)", " ON CONFLICT DO NOTHING RETURNING software_ci_id", rows,
+      [&](sql::Statement& st, int i, const Row& r) {
+        st.bind(i, host_).bind(i + 1, r.ci_id).bind(i + 2, now_);
+        bind_line(st, i + 3, r);
+        return i + 4;
       },
       [&](const sql::Statement& st) { inserted.insert(st.int64(0)); }));
   return inserted;
+}
+
+// An item changed without a new version: its row stays (and its `since`), with the new line.
+Result<void> Reconciler::set_line(std::int64_t id, const std::string& line) {
+  RELMAN_TRY(st, c_.prepare("UPDATE inventory_installed SET line = ? WHERE host_ci_id = ? AND "
+                            "software_ci_id = ?"));
+  return st.bind(1, line).bind(2, host_).bind(3, id).run();
 }
 
 Result<void> Reconciler::uninstall(const std::vector<std::int64_t>& ids) {
@@ -277,20 +310,31 @@ Result<void> Reconciler::alert_blacklisted(const std::vector<Installed>& added) 
   return {};
 }
 
-Result<void> Reconciler::software_full(const std::vector<SoftwarePackage>& wanted) {
+Result<bool> Reconciler::software_full(const std::vector<SoftwarePackage>& wanted,
+                                       const std::vector<std::string>* lines) {
   RELMAN_TRY(ids, software_ids(wanted));
   RELMAN_TRY(now_installed, installed());
+  bool one_each = true;                                // every package has a software CI of its own
+  std::unordered_map<std::int64_t, std::size_t> want;  // software CI -> its package
+  want.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    one_each = want.emplace(ids[i], i).second && one_each;
+  if (!one_each) lines = nullptr;
+  auto line_at = [&](std::size_t i) { return lines ? &(*lines)[i] : nullptr; };
   std::set<std::int64_t> have;
-  for (const auto& i : now_installed) have.insert(i.ci_id);
-  std::set<std::int64_t> want(ids.begin(), ids.end());
-  std::vector<std::int64_t> to_link;
+  for (const auto& i : now_installed) {
+    have.insert(i.ci_id);
+    auto w = want.find(i.ci_id);
+    if (w != want.end() && lines && (*lines)[w->second] != i.line) {
+      RELMAN_CHECK(set_line(i.ci_id, (*lines)[w->second]));  // the item changed, or moved here
+    }
+  }
+  std::vector<Row> to_link;
   std::vector<Installed> added;
-  std::unordered_set<std::int64_t> linking;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (have.contains(ids[i])) continue;
-    if (!linking.insert(ids[i]).second) continue;
-    to_link.push_back(ids[i]);
-    added.push_back({ids[i], wanted[i]});
+    if (have.contains(ids[i]) || want.at(ids[i]) != i) continue;  // there, or a second one
+    to_link.push_back({ids[i], line_at(i)});
+    added.push_back({ids[i], wanted[i], {}});
   }
   std::vector<std::int64_t> to_unlink;
   std::vector<Installed> removed;
@@ -300,17 +344,18 @@ Result<void> Reconciler::software_full(const std::vector<SoftwarePackage>& wante
     removed.push_back(i);
   }
   RELMAN_CHECK(uninstall(to_unlink));
-  RELMAN_CHECK(install(to_link));  // none of them is there
+  RELMAN_CHECK(install(std::move(to_link)));  // none of them is there
   RELMAN_CHECK(alert_blacklisted(added));
   if (now_installed.empty()) {
-    software_count_ = static_cast<std::int64_t>(to_link.size());  // the baseline: one row
+    software_count_ = static_cast<std::int64_t>(added.size());  // the baseline: one row
   } else {
     record_software(removed, added);
   }
-  return {};
+  return one_each;
 }
 
 Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& added_packages,
+                                        const std::vector<std::string>* lines,
                                         const std::vector<inventory::SoftwareGone>& gone) {
   std::vector<Installed> removed;
   if (!gone.empty()) {
@@ -328,7 +373,7 @@ Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& adde
         auto version = st.text(1);
         if (!g.version.empty() && version != g.version) continue;
         if (!g.keep_version.empty() && version == g.keep_version) continue;
-        removed.push_back({st.int64(0), {g.manager, g.name, g.architecture, version}});
+        removed.push_back({st.int64(0), {g.manager, g.name, g.architecture, version}, {}});
       }
     }
   }
@@ -337,12 +382,36 @@ Result<void> Reconciler::software_delta(const std::vector<SoftwarePackage>& adde
   RELMAN_CHECK(uninstall(to_unlink));
 
   // The rows this delta adds; a package the host already has (an item changed without a new
-  // version) is not inserted again, and is neither installed nor alerted on.
+  // version) is not inserted again, and is neither installed nor alerted on: its row takes the
+  // item's new line.
   RELMAN_TRY(ids, software_ids(added_packages));
-  RELMAN_TRY(inserted, install(ids));
+  std::vector<Row> rows;
+  rows.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    rows.push_back({ids[i], lines ? &(*lines)[i] : nullptr});
+  RELMAN_TRY(inserted, install(rows));
   std::vector<Installed> added;
+  std::set<std::int64_t> lined;  // rows this delta gave a line
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (inserted.erase(ids[i]) == 1) added.push_back({ids[i], added_packages[i]});
+    if (inserted.erase(ids[i]) == 1) {
+      added.push_back({ids[i], added_packages[i], {}});
+      lined.insert(ids[i]);
+      continue;
+    }
+    if (!lines) continue;
+    // The row was there: the same item changed, or another item of the host that maps to the
+    // same software CI (rpm "1.0-2" and "1.0" release "2"), which one row cannot keep.
+    RELMAN_TRY(st, c_.prepare("SELECT line FROM inventory_installed WHERE host_ci_id = ? AND "
+                              "software_ci_id = ?"));
+    st.bind(1, host_).bind(2, ids[i]);
+    RELMAN_TRY(row, st.step());
+    const std::string& line = (*lines)[i];
+    if (!row || st.is_null(0) || lined.contains(ids[i]) || key_part(st.text(0)) != key_part(line)) {
+      return fail("inventory.delta_invalid",
+                  "the item maps to a software CI another item of the host has: " + line);
+    }
+    RELMAN_CHECK(set_line(ids[i], line));
+    lined.insert(ids[i]);
   }
   RELMAN_CHECK(alert_blacklisted(added));
   record_software(removed, added);
@@ -442,12 +511,19 @@ Result<void> Reconciler::finish(const std::string& agent_id) {
 Result<void> reconcile_inventory(sql::Connection& c, std::int64_t host_ci_id,
                                  const std::string& agent_id, const inventory::ReconcilePlan& plan,
                                  const std::string& report_hash, std::int64_t now,
-                                 const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned) {
+                                 const SoftwareIdCache& cache, SoftwareIdCache::Learned& learned,
+                                 bool& software_rows) {
   Reconciler r(c, host_ci_id, agent_id, report_hash, plan.blacklist, now, cache, learned);
+  const bool lined = software_rows && plan.software_lines.size() == plan.software.size();
+  const auto* lines = lined ? &plan.software_lines : nullptr;
   if (plan.software_full) {
-    RELMAN_CHECK(r.software_full(plan.software));
+    RELMAN_TRY(one_each, r.software_full(plan.software, lines));
+    software_rows = lined && one_each;
   } else if (!plan.software.empty() || !plan.software_gone.empty()) {
-    RELMAN_CHECK(r.software_delta(plan.software, plan.software_gone));
+    if (software_rows && !lined) {
+      return fail("inventory.delta_invalid", "the delta's software items come without lines");
+    }
+    RELMAN_CHECK(r.software_delta(plan.software, lines, plan.software_gone));
   }
   if (plan.hardware) RELMAN_CHECK(r.hardware(agent_id, plan.hardware_items));
   return r.finish(agent_id);

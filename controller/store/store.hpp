@@ -138,7 +138,8 @@ class Store : public AccessStore,
                                         std::int64_t now) = 0;
   // A delta's read, apply and store in one write transaction (one connection, no window for
   // another report between the read and the write): passes the host's stored report to
-  // `apply` (the collection parts `parts` names; nullopt: every one; bucket kAllBuckets: every
+  // `apply` (the collection parts `parts` names, and of a host whose software items are in its
+  // installed rows the items its keys name; nullopt: every one; bucket kAllBuckets: every
   // part of that collection; the record is nullopt when there is no such host), and
   // stores the update it returns as record_inventory does; nullopt: nothing to store. `apply`
   // runs inside the transaction, again if the transaction has to run again. Errors: apply's,
@@ -146,12 +147,12 @@ class Store : public AccessStore,
   using InventoryApply =
       std::function<Result<std::optional<InventoryUpdate>>(std::optional<StoredInventoryRecord>)>;
   virtual Result<void> update_inventory(const std::string& agent_id,
-                                        const std::optional<std::set<inventory::Part>>& parts,
+                                        const std::optional<inventory::Needed>& parts,
                                         std::int64_t now, const InventoryApply& apply) = 0;
   // One delta of update_inventories: update_inventory's arguments, and its answer once run.
   struct InventoryJob {
     std::string agent_id;
-    std::optional<std::set<inventory::Part>> parts;
+    std::optional<inventory::Needed> parts;
     InventoryApply apply;
     Result<void> result = ok();
   };

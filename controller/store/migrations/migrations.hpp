@@ -18,6 +18,7 @@
 #include "controller/store/migrations/0023_inventory_collections.hpp"
 #include "controller/store/migrations/0024_inventory_installed.hpp"
 #include "controller/store/migrations/0025_hosts_last_seen.hpp"
+#include "controller/store/migrations/0026_inventory_rows.hpp"
 #include "controller/store/migrations/0030_rollouts.hpp"
 #include "controller/store/migrations/0040_cmdb.hpp"
 #include "controller/store/migrations/0041_inventory_edges_out.hpp"
@@ -40,6 +41,7 @@ inline const std::vector<sql::Migration> kAll = {
     k0023InventoryCollections,
     k0024InventoryInstalled,
     k0025HostsLastSeen,
+    k0026InventoryRows,
     k0030Rollouts,
     k0040Cmdb,
     k0041InventoryEdgesOut,

@@ -63,6 +63,26 @@ TEST(ReconcilePlan, ADeltaNamesExactlyThePackagesItChanges) {
   std::vector<SoftwareGone> gone{{"dpkg", "curl", "amd64", "", "8.0"},
                                  {"dpkg", "bash", "amd64", "", ""}};
   EXPECT_EQ(plan.software_gone, gone);
+  // Each package's line, as the stored collections hold it: canonical key, tab, canonical item.
+  std::vector<std::string> lines{R"(["htop","amd64"])"
+                                 "\t"
+                                 R"({"architecture":"amd64","name":"htop","version":"3"})",
+                                 R"(["curl","amd64"])"
+                                 "\t"
+                                 R"({"architecture":"amd64","name":"curl","version":"8.0"})"};
+  EXPECT_EQ(plan.software_lines, lines);
+}
+
+TEST(ReconcilePlan, SoftwareListsAndTheirItems) {
+  EXPECT_EQ(software_manager("/facts/software/rpm/packages"), "rpm");
+  EXPECT_EQ(software_list("relman"), "/facts/software/relman/packages");
+  EXPECT_FALSE(software_manager("/facts/services/units"));
+  EXPECT_FALSE(software_list("apk"));
+  EXPECT_EQ(software_item("dpkg", deb("bash", "5.2")),
+            (SoftwarePackage{"dpkg", "bash", "amd64", "5.2"}));
+  EXPECT_FALSE(software_item("dpkg", json{{"version", "1"}}));  // no name: no software CI
+  EXPECT_FALSE(software_item("dpkg", json{{"name", 7}}));       // nor a name that is not text
+  EXPECT_FALSE(software_item("dpkg", json::array({"bash"})));   // nor what is not an item
 }
 
 TEST(ReconcilePlan, RpmRemovalsNameTheirVersion) {
@@ -90,6 +110,7 @@ TEST(ReconcilePlan, HardwareFactsOrAWholeListMakeTheirPartFull) {
   plan = plan_delta("a1", whole, after);
   EXPECT_TRUE(plan.software_full);
   EXPECT_EQ(plan.software.size(), 1u);
+  EXPECT_TRUE(plan.software_lines.empty());  // a replaced list is stored in parts
   EXPECT_TRUE(plan.software_gone.empty());
   EXPECT_FALSE(plan.hardware);
 }

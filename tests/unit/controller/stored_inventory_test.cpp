@@ -49,7 +49,7 @@ StoredInventory loaded_for(const json& base, const protocol::InventoryChanges& c
   s.skeleton = all->skeleton;
   auto needed = collections_needed(changes, false);
   if (!needed) return *all;
-  for (const auto& part : *needed) {
+  for (const auto& part : needed->parts) {
     if (all->collections.contains(part)) s.collections[part] = all->collections[part];
   }
   return s;
@@ -102,8 +102,8 @@ TEST(StoredInventory, ADeltaTouchesOnlyTheCollectionsItNames) {
   auto changes = protocol::diff_inventory(base, current);
   auto needed = collections_needed(changes, false);
   ASSERT_TRUE(needed);
-  ASSERT_LE(needed->size(), 4u);  // the buckets of 4 items
-  for (const auto& part : *needed) EXPECT_EQ(part.first, "/facts/software/dpkg/packages");
+  ASSERT_LE(needed->parts.size(), 4u);  // the buckets of 4 items
+  for (const auto& part : needed->parts) EXPECT_EQ(part.first, "/facts/software/dpkg/packages");
   auto state = apply_and_compare(base, current);
   EXPECT_FALSE(state.whole);
   EXPECT_LE(state.collections.size(), 4u);
@@ -139,8 +139,8 @@ TEST(StoredInventory, HardwareDeltasLoadTheHardwareCollections) {
   changes.set.push_back({"/facts/cpu/threads", 4});
   auto needed = collections_needed(changes, true);
   ASSERT_TRUE(needed);
-  EXPECT_TRUE(needed->contains(Part{"/facts/disks/disks", kAllBuckets}));
-  EXPECT_TRUE(needed->contains(Part{"/facts/network/interfaces", kAllBuckets}));
+  EXPECT_TRUE(needed->parts.contains(Part{"/facts/disks/disks", kAllBuckets}));
+  EXPECT_TRUE(needed->parts.contains(Part{"/facts/network/interfaces", kAllBuckets}));
 }
 
 // Every refusal of the whole-document path is a refusal here too, with the same code.
@@ -202,6 +202,74 @@ TEST(StoredInventory, BrokenStoredLinesAreRefusedSoTheAgentSendsAFullReport) {
   }
 }
 
+// A store that keeps items elsewhere than in parts loads those the delta names by key and hands
+// them over with add_lines: the delta applies as on the parts, and add_lines keeps each part
+// sorted when it adds to lines already there.
+TEST(StoredInventory, ItemsHandedOverByKeyTakeDeltasAsTheirParts) {
+  auto base = sample();
+  auto all = split_inventory(base);
+  ASSERT_TRUE(all);
+  std::map<std::string, std::string> line_of;  // key -> line, as a row keeps it
+  for (const auto& [part, text] : all->collections) {
+    if (part.first != "/facts/software/dpkg/packages") continue;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      auto end = text.find('\n', at);
+      auto line = text.substr(at, end - at);
+      line_of[line.substr(0, line.find('\t'))] = line;
+      at = end + 1;
+    }
+  }
+  ASSERT_EQ(line_of.size(), 40u);
+
+  auto current = base;
+  dpkg(current)[3]["version"] = "2.0";
+  dpkg(current).erase(dpkg(current).begin() + 5);
+  dpkg(current).push_back(deb("zz-new", "1"));
+  protocol::normalize_inventory(current);
+  auto changes = protocol::diff_inventory(base, current);
+  auto needed = collections_needed(changes, false);
+  ASSERT_TRUE(needed);
+  ASSERT_EQ(needed->keys.size(), 3u);
+  StoredInventory state;
+  state.skeleton = all->skeleton;
+  std::vector<std::string> lines;
+  for (const auto& k : needed->keys) {
+    EXPECT_EQ(k.path, "/facts/software/dpkg/packages");
+    EXPECT_FALSE(k.name.empty());
+    if (line_of.contains(k.key)) lines.push_back(line_of[k.key]);
+  }
+  EXPECT_EQ(lines.size(), 2u);  // the new item has no line yet
+  add_lines(state.collections, "/facts/software/dpkg/packages", lines);
+  ASSERT_TRUE(apply_delta(state, changes));
+  EXPECT_EQ(hash_of(state), *protocol::inventory_hash(current));
+
+  // Added to a part's lines, in order; a line without a tab is left out.
+  Parts parts;
+  auto key = [](int i) { return "{\"name\":\"k" + std::to_string(i) + "\"}"; };
+  std::vector<std::string> many;
+  for (int i = 0; i < 300; ++i) many.push_back(key(i) + "\t{}");
+  add_lines(parts, "/p", {many.begin() + 150, many.end()});
+  add_lines(parts, "/p", {many.begin(), many.begin() + 150});
+  add_lines(parts, "/p", {"no tab here"});
+  std::size_t count = 0;
+  for (const auto& [part, text] : parts) {
+    EXPECT_EQ(part.first, "/p");
+    std::vector<std::string> seen;
+    std::size_t at = 0;
+    while (at < text.size()) {
+      auto end = text.find('\n', at);
+      ASSERT_NE(end, std::string::npos);
+      seen.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    for (const auto& l : seen) EXPECT_EQ(bucket_of(l.substr(0, l.find('\t'))), part.second);
+    count += seen.size();
+  }
+  EXPECT_EQ(count, 300u);
+}
+
 // A collection stored in another layout of parts (64 before 2026-11-25): it reads back whole,
 // and a delta that looks for an item in the part this layout says is refused (the agent then
 // sends a full report, stored in this layout), never applied to the wrong items.
@@ -223,7 +291,7 @@ TEST(StoredInventory, PartsOfAnotherLayoutReadBackAndTheirDeltasAreRefused) {
   ASSERT_TRUE(needed);
   StoredInventory state;
   state.skeleton = all->skeleton;
-  for (const auto& part : *needed) {
+  for (const auto& part : needed->parts) {
     if (moved.contains(part)) state.collections[part] = moved[part];
   }
   auto r = apply_delta(state, changes);

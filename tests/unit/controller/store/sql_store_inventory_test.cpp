@@ -57,7 +57,7 @@ class SqlStoreInventoryTest : public sql::BackendTest {
 
   // The host's stored report as a delta reads it (update_inventory, storing nothing).
   Result<std::optional<StoredInventoryRecord>> state_of(
-      const std::string& agent, const std::optional<std::set<inventory::Part>>& parts) {
+      const std::string& agent, const std::optional<inventory::Needed>& parts) {
     std::optional<StoredInventoryRecord> seen;
     auto r = store->update_inventory(
         agent, parts, 0,
@@ -730,6 +730,257 @@ TEST_P(SqlStoreInventoryTest, ARolledBackReportLeavesNoCachedSoftwareIds) {
 
 RELMAN_INSTANTIATE_BACKENDS(SqlStoreInventoryTest);
 
+// A host's dpkg, rpm and relman items live in their installed rows (migration 26), through the
+// intake as agents use it: full reports, deltas, refusals and reads.
+class InventoryRowsTest : public SqlStoreInventoryTest {
+ protected:
+  static json rpm(const std::string& name, const std::string& version, const std::string& release) {
+    return json{
+        {"name", name}, {"version", version}, {"release", release}, {"architecture", "x86_64"}};
+  }
+
+  static protocol::InventoryReport report(json dpkg, json rpms = json::array()) {
+    auto facts = document("web1", std::move(dpkg), json::array({disk("sda", "S1")})).at("facts");
+    facts["software"]["rpm"] = {{"packages", std::move(rpms)}};
+    facts["services"] = {{"units", json::array({{{"name", "ssh.service"}, {"state", "running"}}})}};
+    protocol::InventoryReport r{"web1", "debian", "12", "Debian 12",      "6.1", "x86_64",
+                                "Xeon", 4,        2048, std::move(facts), ""};
+    r.hash = *protocol::inventory_hash(protocol::inventory_document(r));
+    return r;
+  }
+
+  static protocol::InventoryReport with(protocol::InventoryReport r, const std::string& list,
+                                        json packages) {
+    r.facts["software"][list]["packages"] = std::move(packages);
+    r.hash = *protocol::inventory_hash(protocol::inventory_document(r));
+    return r;
+  }
+
+  void send_full(const protocol::InventoryReport& r) {
+    auto ack = accept_inventory_report(*store, "a1", r, 200);
+    ASSERT_TRUE(ack) << ack.error().describe();
+    ASSERT_TRUE(std::holds_alternative<protocol::InventoryAck>(*ack));
+    expect_stored(r);
+  }
+
+  // The delta from `base` to `next`: true when acknowledged, false when it asks for a full report.
+  bool send_delta(const protocol::InventoryReport& base, const protocol::InventoryReport& next) {
+    auto changes = protocol::diff_inventory(protocol::inventory_document(base),
+                                            protocol::inventory_document(next));
+    auto answer = accept_inventory_delta(*store, "a1", {base.hash, next.hash, changes}, 300);
+    EXPECT_TRUE(answer) << answer.error().describe();
+    if (!answer) return false;
+    if (std::holds_alternative<protocol::InventoryRequest>(*answer)) {
+      EXPECT_TRUE(std::get<protocol::InventoryRequest>(*answer).full);
+      expect_stored(base);  // nothing of it stored
+      return false;
+    }
+    EXPECT_TRUE(std::holds_alternative<protocol::InventoryAck>(*answer));
+    expect_stored(next);
+    return true;
+  }
+
+  void expect_stored(const protocol::InventoryReport& r) {
+    auto host = store->get_host("a1");
+    ASSERT_TRUE(host && *host);
+    EXPECT_EQ((*host)->inventory_hash, r.hash);
+    EXPECT_EQ(json::parse((*host)->inventory_json), protocol::inventory_document(r));
+  }
+
+  std::int64_t number(const std::string& sql) {
+    auto c = conn();
+    auto st = c->prepare(sql);
+    EXPECT_TRUE(st) << st.error().describe();
+    if (!st) return -1;
+    auto row = st->step();
+    EXPECT_TRUE(row && *row);
+    return row && *row ? st->int64(0) : -1;
+  }
+  std::int64_t layout() {
+    return number("SELECT inventory_layout FROM hosts WHERE agent_id = 'a1'");
+  }
+  std::int64_t software_parts() {
+    return number("SELECT COUNT(*) FROM inventory_collections WHERE path LIKE '/facts/software/%'");
+  }
+  std::int64_t other_parts() {
+    return number(
+        "SELECT COUNT(*) FROM inventory_collections WHERE path NOT LIKE '/facts/software/%'");
+  }
+  std::int64_t lined_rows() {
+    return number("SELECT COUNT(*) FROM inventory_installed WHERE line IS NOT NULL");
+  }
+};
+
+TEST_P(InventoryRowsTest, SoftwareItemsLiveInTheirRowsThroughFullReportsAndDeltas) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  json debs = json::array();
+  for (int i = 0; i < 200; ++i) debs.push_back(package("pkg-" + std::to_string(i), "1"));
+  auto r1 = report(debs, json::array({rpm("zsh", "5.9", "1"), rpm("zsh", "5.8", "3")}));
+  send_full(r1);
+  EXPECT_EQ(layout(), 1);
+  EXPECT_EQ(software_parts(), 0);  // stored once: in the rows
+  EXPECT_GT(other_parts(), 0);     // disks, interfaces, services stay in parts
+  EXPECT_EQ(lined_rows(), 202);
+
+  // Added, removed, a new version, a change without a new version, in two lists at once.
+  auto next_debs = debs;
+  next_debs[3]["version"] = "2";
+  next_debs[4]["installed_size_kib"] = 99;
+  next_debs.erase(next_debs.begin() + 5);
+  next_debs.push_back(package("htop", "3.2"));
+  auto r2 = with(with(r1, "dpkg", next_debs), "rpm", json::array({rpm("zsh", "5.9", "1")}));
+  ASSERT_TRUE(send_delta(r1, r2));
+  EXPECT_EQ(layout(), 1);
+  EXPECT_EQ(software_parts(), 0);
+  EXPECT_EQ(lined_rows(), 201);
+  EXPECT_EQ(running("pkg-3", std::nullopt), std::vector<std::string>{"a1=2"});
+  EXPECT_TRUE(running("pkg-5", std::nullopt).empty());
+  EXPECT_EQ(running("zsh", std::nullopt), std::vector<std::string>{"a1=5.9-1"});
+  EXPECT_EQ(actions(ci_by_name("software", "pkg-3 2 amd64").id),
+            std::vector<std::string>{"software.changed"});
+
+  // The changed item's new line is what the next delta builds on: removing it checks out.
+  next_debs.erase(next_debs.begin() + 4);
+  auto r3 = with(r2, "dpkg", next_debs);
+  ASSERT_TRUE(send_delta(r2, r3));
+  EXPECT_TRUE(running("pkg-4", std::nullopt).empty());
+
+  // A full report of the same host: nothing changes, every line still right.
+  send_full(r3);
+  EXPECT_EQ(lined_rows(), 200);
+  auto r4 = with(r3, "dpkg", json::array({package("only", "1")}));
+  ASSERT_TRUE(send_delta(r3, r4));
+  EXPECT_EQ(lined_rows(), 2);
+}
+
+TEST_P(InventoryRowsTest, AHostStoredInPartsMovesToItsRowsAtItsNextFullReport) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  json debs = json::array();
+  for (int i = 0; i < 50; ++i) debs.push_back(package("pkg-" + std::to_string(i), "1"));
+  auto r1 = report(debs);
+  send_full(r1);
+  // As a host stored before migration 26 is: its software items in parts, no lines in its rows.
+  auto split = inventory::split_inventory(protocol::inventory_document(r1));
+  ASSERT_TRUE(split);
+  auto c = conn();
+  ASSERT_TRUE(
+      c->exec("UPDATE hosts SET inventory_layout = 0; UPDATE inventory_installed SET "
+              "line = NULL;"));
+  for (const auto& [part, items] : split->collections) {
+    if (!part.first.starts_with("/facts/software/")) continue;
+    auto st = c->prepare(
+        "INSERT INTO inventory_collections(agent_id, path, bucket, items) "
+        "VALUES('a1', ?, ?, ?)");
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(st->bind(1, part.first).bind(2, std::int64_t{part.second}).bind(3, items).run());
+  }
+  c.reset();
+  ASSERT_GT(software_parts(), 0);
+  expect_stored(r1);
+
+  debs[7]["version"] = "2";
+  auto r2 = with(r1, "dpkg", debs);
+  ASSERT_TRUE(send_delta(r1, r2));  // on its parts, as before
+  EXPECT_EQ(layout(), 0);
+  EXPECT_EQ(lined_rows(), 0);
+
+  send_full(r2);
+  EXPECT_EQ(layout(), 1);
+  EXPECT_EQ(software_parts(), 0);
+  EXPECT_EQ(lined_rows(), 50);
+  debs[8]["version"] = "2";
+  auto r3 = with(r2, "dpkg", debs);
+  ASSERT_TRUE(send_delta(r2, r3));
+}
+
+TEST_P(InventoryRowsTest, ItemsThatCannotHaveARowOfTheirOwnKeepTheHostInParts) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  auto debs = json::array({package("bash", "5.2")});
+  // Two rpm items of one software CI (zsh 5.9-1): one row cannot keep both.
+  auto r1 = report(debs, json::array({rpm("zsh", "5.9-1", ""), rpm("zsh", "5.9", "1")}));
+  send_full(r1);
+  EXPECT_EQ(layout(), 0);
+  EXPECT_GT(software_parts(), 0);
+  EXPECT_EQ(running("zsh", std::nullopt), std::vector<std::string>{"a1=5.9-1"});
+  auto r2 = with(r1, "dpkg", json::array({package("bash", "5.3")}));
+  ASSERT_TRUE(send_delta(r1, r2));
+  EXPECT_EQ(layout(), 0);
+
+  // Rid of the pair, the host moves to its rows; a delta bringing such a pair back is refused
+  // and the full report that follows keeps the host in parts.
+  auto r3 = with(r2, "rpm", json::array({rpm("zsh", "5.9", "1")}));
+  send_full(r3);
+  EXPECT_EQ(layout(), 1);
+  auto r4 = with(r3, "rpm", json::array({rpm("zsh", "5.9-1", ""), rpm("zsh", "5.9", "1")}));
+  EXPECT_FALSE(send_delta(r3, r4));
+  send_full(r4);
+  EXPECT_EQ(layout(), 0);
+
+  // An item without a name makes no software CI: it stays in parts. A delta that brings one is
+  // a new list (items without their key fields are not keyed), which goes to parts too.
+  auto r5 = with(r4, "rpm", json::array({rpm("zsh", "5.9", "1")}));
+  send_full(r5);
+  EXPECT_EQ(layout(), 1);
+  auto nameless = json{{"version", "1"}, {"architecture", "amd64"}};
+  auto r6 = with(r5, "dpkg", json::array({package("bash", "5.3"), nameless}));
+  ASSERT_TRUE(send_delta(r5, r6));
+  EXPECT_EQ(layout(), 0);
+  send_full(r6);
+  EXPECT_EQ(layout(), 0);
+  send_full(r5);
+  EXPECT_EQ(layout(), 1);
+  // A name that is not text makes no software CI either; added as an item, it is refused.
+  auto r7 = with(r5, "dpkg", json::array({package("bash", "5.3"), package("7", "1")}));
+  r7.facts["software"]["dpkg"]["packages"][1]["name"] = 7;
+  r7.hash = *protocol::inventory_hash(protocol::inventory_document(r7));
+  EXPECT_FALSE(send_delta(r5, r7));
+  send_full(r7);
+  EXPECT_EQ(layout(), 0);
+}
+
+TEST_P(InventoryRowsTest, ADeltaThatReplacesASoftwareListPutsItInParts) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  auto r1 = report(json::array({package("bash", "5.2"), package("curl", "7.88")}));
+  r1.facts["software"].erase("rpm");
+  r1.hash = *protocol::inventory_hash(protocol::inventory_document(r1));
+  send_full(r1);
+  EXPECT_EQ(layout(), 1);
+  // rpm appears: the delta sets the whole list.
+  auto r2 = with(r1, "rpm", json::array({rpm("zsh", "5.9", "1")}));
+  ASSERT_TRUE(send_delta(r1, r2));
+  EXPECT_EQ(layout(), 0);
+  EXPECT_GT(software_parts(), 0);
+  EXPECT_EQ(running("zsh", std::nullopt), std::vector<std::string>{"a1=5.9-1"});
+  auto r3 = with(r2, "dpkg", json::array({package("bash", "5.3"), package("curl", "7.88")}));
+  ASSERT_TRUE(send_delta(r2, r3));
+  send_full(r3);
+  EXPECT_EQ(layout(), 1);
+  EXPECT_EQ(software_parts(), 0);
+}
+
+TEST_P(InventoryRowsTest, ARowThatLostItsLineAsksForAFullReport) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  auto r1 = report(json::array({package("bash", "5.2"), package("curl", "7.88")}));
+  send_full(r1);
+  ASSERT_TRUE(
+      conn()->exec("UPDATE inventory_installed SET line = NULL WHERE software_ci_id = "
+                   "(SELECT ci_id FROM inventory_software WHERE name = 'curl')"));
+  auto r2 = with(r1, "dpkg", json::array({package("bash", "5.2")}));
+  auto changes =
+      protocol::diff_inventory(protocol::inventory_document(r1), protocol::inventory_document(r2));
+  auto answer = accept_inventory_delta(*store, "a1", {r1.hash, r2.hash, changes}, 300);
+  ASSERT_TRUE(answer) << answer.error().describe();
+  // The item is not where the delta looks for it: refused, not half applied.
+  ASSERT_TRUE(std::holds_alternative<protocol::InventoryRequest>(*answer));
+  EXPECT_EQ((*store->get_host("a1"))->inventory_hash, r1.hash);
+  EXPECT_EQ(running("curl", std::nullopt), std::vector<std::string>{"a1=7.88"});
+  send_full(r2);  // the full report the agent sends puts it right
+  EXPECT_TRUE(running("curl", std::nullopt).empty());
+  EXPECT_EQ(lined_rows(), 1);
+}
+
+RELMAN_INSTANTIATE_BACKENDS(InventoryRowsTest);
+
 // A database from before migration 24: reports wrote installed_on into cmdb_relationships.
 class OldInventoryDatabaseTest : public sql::BackendTest {};
 
@@ -739,7 +990,8 @@ TEST_P(OldInventoryDatabaseTest, ReportsInstalledOnMovesOutAndPeoplesStays) {
     ASSERT_TRUE(c);
     std::vector<sql::Migration> before;
     for (const auto& m : migrations::kAll) {
-      if (m.version != 24 && m.version != 41) before.push_back(m);
+      // 26 came later than 24 and alters its table.
+      if (m.version != 24 && m.version != 26 && m.version != 41) before.push_back(m);
     }
     ASSERT_TRUE(sql::migrate(*c, before));
     auto ci = [&](const std::string& cls, const std::string& name, const std::string& key) {
