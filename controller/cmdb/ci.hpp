@@ -38,6 +38,8 @@ struct CiRecord {
   std::int64_t created_at = 0;
   std::string updated_by;
   std::int64_t updated_at = 0;
+
+  bool operator==(const CiRecord&) const = default;
 };
 
 struct CiVersionRecord {

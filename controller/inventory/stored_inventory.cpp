@@ -294,9 +294,13 @@ void add_lines(Parts& parts, const std::string& path, const std::vector<std::str
   }
   for (auto& [b, entries] : buckets) {
     auto& text = parts[Part{path, b}];
-    std::size_t bytes = 0;
     auto before_now = entries_of(text);
-    if (before_now) entries.insert(entries.end(), before_now->begin(), before_now->end());
+    if (!before_now) {  // left unreadable, with the lines after it: apply_delta refuses it
+      for (const auto& e : entries) append_line(text, e);
+      continue;
+    }
+    entries.insert(entries.end(), before_now->begin(), before_now->end());
+    std::size_t bytes = 0;
     for (const auto& e : entries) bytes += line_size(e);
     text = lines_of(entries, bytes);  // views into `lines` and the old text: built anew first
   }

@@ -151,7 +151,9 @@ struct InventoryUpdate {
   // The host's dpkg, rpm and relman items are stored in its inventory_installed rows (each row
   // the line of its one item, from the plan's software_lines; migration 26), not in parts:
   // `collections`' parts of those lists are not written. The store keeps them in parts after
-  // all when a full report's items do not map one to one onto software CIs.
+  // all when a full report's items do not map one to one onto software CIs. Without a plan the
+  // items stay where they are; with one, an update that is not `whole_collections` must name
+  // where they are (inventory.base_mismatch otherwise: it was applied to the other layout).
   bool software_rows = false;
 };
 

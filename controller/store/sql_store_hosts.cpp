@@ -214,12 +214,18 @@ Result<void> store_update(sql::Connection& c, const std::string& agent_id,
                           const InventoryUpdate& update, std::int64_t now,
                           const store_sql::SoftwareIdCache& cache,
                           store_sql::SoftwareIdCache::Learned& learned) {
-  // The software items go to the installed rows only with a plan to write them.
-  bool rows = update.software_rows && update.plan.has_value();
+  // The software items go to the installed rows only with a plan to write them; an update
+  // without one (no CI changes) leaves them where they are. Only an update of every collection
+  // may move them (from parts to rows or back): one that writes some parts was applied to the
+  // items where they were, and is stored only while they are still there.
+  const bool planned = update.plan.has_value();
+  bool rows = update.software_rows && planned;
   RELMAN_TRY(st, c.prepare("UPDATE hosts SET hostname = ?1, os = ?2, inventory_json = ?3, "
                            "inventory_hash = ?4, inventory_at = ?5, last_seen = ?5, "
-                           "inventory_layout = ?8 WHERE agent_id = ?6 AND "
-                           "(CAST(?7 AS TEXT) = '' OR inventory_hash = ?7)"));
+                           "inventory_layout = CASE WHEN ?10 = 1 THEN ?8 ELSE inventory_layout "
+                           "END WHERE agent_id = ?6 AND "
+                           "(CAST(?7 AS TEXT) = '' OR inventory_hash = ?7) AND "
+                           "(?9 = 1 OR ?10 = 0 OR inventory_layout = ?8)"));
   RELMAN_CHECK(st.bind(1, update.hostname)
                    .bind(2, update.os)
                    .bind(3, update.document_json)
@@ -228,10 +234,12 @@ Result<void> store_update(sql::Connection& c, const std::string& agent_id,
                    .bind(6, agent_id)
                    .bind(7, update.base_hash)
                    .bind(8, std::int64_t{rows ? 1 : 0})
+                   .bind(9, std::int64_t{update.whole_collections ? 1 : 0})
+                   .bind(10, std::int64_t{planned ? 1 : 0})
                    .run());
   if (st.changes() == 1) {
     RELMAN_TRY(host_ci, store_sql::upsert_host_ci(c, agent_id, update.hostname, update.os));
-    if (update.plan) {
+    if (planned) {
       const bool asked = rows;
       RELMAN_CHECK(store_sql::reconcile_inventory(c, host_ci, agent_id, *update.plan, update.hash,
                                                   now, cache, learned, rows));
@@ -242,10 +250,17 @@ Result<void> store_update(sql::Connection& c, const std::string& agent_id,
     }
     return write_collections(c, agent_id, update, rows);
   }
-  RELMAN_TRY(exists, c.prepare("SELECT 1 FROM hosts WHERE agent_id = ?"));
-  exists.bind(1, agent_id);
-  RELMAN_TRY(row, exists.step());
+  RELMAN_TRY(now_stored, c.prepare("SELECT inventory_hash FROM hosts WHERE agent_id = ?"));
+  now_stored.bind(1, agent_id);
+  RELMAN_TRY(row, now_stored.step());
   if (!row) return fail("host.not_found", "no host with this agent id", agent_id);
+  if (update.base_hash.empty() || now_stored.text(0) == update.base_hash) {
+    return fail("inventory.base_mismatch",
+                std::string("the update was applied to software items kept in ") +
+                    (rows ? "installed rows" : "parts") + " but they are now kept in " +
+                    (rows ? "parts" : "installed rows") + "; send a full report",
+                agent_id);
+  }
   return fail("inventory.base_mismatch",
               "the stored inventory is no longer the report this delta builds on", agent_id);
 }

@@ -268,6 +268,18 @@ TEST(StoredInventory, ItemsHandedOverByKeyTakeDeltasAsTheirParts) {
     count += seen.size();
   }
   EXPECT_EQ(count, 300u);
+
+  // Added to a part that is unreadable: it stays unreadable, and a delta on it is refused.
+  StoredInventory broken;
+  broken.skeleton = all->skeleton;
+  const auto& named = needed->keys.front();
+  Part where{named.path, bucket_of(named.key)};
+  broken.collections[where] = "not a line\n";
+  add_lines(broken.collections, where.first, lines);
+  EXPECT_TRUE(broken.collections[where].starts_with("not a line\n"));
+  auto refused = apply_delta(broken, changes);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "inventory.delta_invalid");
 }
 
 // A collection stored in another layout of parts (64 before 2026-11-25): it reads back whole,

@@ -9,6 +9,17 @@
 #include "tests/unit/controller/store/store_fixture.hpp"
 
 namespace relman::controller {
+namespace cmdb {
+// A CI as a failed comparison shows it.
+void PrintTo(const CiRecord& ci, std::ostream* os) {
+  *os << "{id " << ci.id << ", class " << ci.class_name << ", name " << ci.state.name
+      << ", attributes " << ci.state.attributes.dump() << ", stage " << ci.state.stage << ", owner "
+      << ci.state.owner_group << ", criticality " << ci.state.criticality << ", version "
+      << ci.version << ", source_key " << ci.source_key << ", created " << ci.created_by << "@"
+      << ci.created_at << ", updated " << ci.updated_by << "@" << ci.updated_at << "}";
+}
+}  // namespace cmdb
+
 namespace {
 using nlohmann::json;
 
@@ -23,19 +34,12 @@ class SqlStoreCmdbTest : public StoreBackendTest {
     return r ? *r : cmdb::CiRecord{};
   }
 
-  // What a write answered is the CI as stored (the store builds it without reading it back).
+  // What a write answered is the CI as stored (the store builds it without reading it back),
+  // every field of it.
   void expect_as_stored(const cmdb::CiRecord& answered) {
     auto stored = store->get_ci(answered.id);
     ASSERT_TRUE(stored && *stored);
-    const auto& s = **stored;
-    EXPECT_EQ(answered.class_name, s.class_name);
-    EXPECT_EQ(answered.state, s.state);
-    EXPECT_EQ(answered.version, s.version);
-    EXPECT_EQ(answered.source_key, s.source_key);
-    EXPECT_EQ(answered.created_by, s.created_by);
-    EXPECT_EQ(answered.created_at, s.created_at);
-    EXPECT_EQ(answered.updated_by, s.updated_by);
-    EXPECT_EQ(answered.updated_at, s.updated_at);
+    EXPECT_EQ(answered, **stored);
   }
 
   std::vector<std::string> audit_actions() {

@@ -979,6 +979,41 @@ TEST_P(InventoryRowsTest, ARowThatLostItsLineAsksForAFullReport) {
   EXPECT_EQ(lined_rows(), 1);
 }
 
+// The store keeps a delta to where its software items are: one applied to the items in the
+// installed rows is not stored once they are in parts (and the reverse), nor one whose plan
+// brings no lines for the rows. Each answer says why, and nothing of it is stored.
+TEST_P(InventoryRowsTest, AnUpdateForTheOtherLayoutOrWithoutLinesIsRefused) {
+  ASSERT_TRUE(store->host_connected("a1", 100));
+  auto r1 = report(json::array({package("bash", "5.2")}));
+  send_full(r1);
+  ASSERT_EQ(layout(), 1);
+  auto r2 = with(r1, "dpkg", json::array({package("bash", "5.3")}));
+  auto changes =
+      protocol::diff_inventory(protocol::inventory_document(r1), protocol::inventory_document(r2));
+  auto plan = inventory::plan_delta("a1", changes, json::object());
+  ASSERT_EQ(plan.software_lines.size(), 1u);
+  auto host = store->get_host("a1");
+  ASSERT_TRUE(host && *host);
+  InventoryUpdate u{"web1", "Debian 12", "{}", r2.hash, r1.hash, plan, {}};
+
+  u.software_rows = false;  // applied as if the items were in parts
+  auto parts = store->record_inventory("a1", u, 300);
+  ASSERT_FALSE(parts);
+  EXPECT_EQ(parts.error().code, "inventory.base_mismatch");
+  EXPECT_NE(parts.error().message.find("send a full report"), std::string::npos)
+      << parts.error().message;
+
+  u.software_rows = true;
+  u.plan->software_lines.clear();  // rows, but no lines to keep in them
+  auto bare = store->record_inventory("a1", u, 300);
+  ASSERT_FALSE(bare);
+  EXPECT_EQ(bare.error().code, "inventory.delta_invalid");
+
+  expect_stored(r1);
+  EXPECT_EQ(layout(), 1);
+  EXPECT_EQ(running("bash", std::nullopt), std::vector<std::string>{"a1=5.2"});
+}
+
 RELMAN_INSTANTIATE_BACKENDS(InventoryRowsTest);
 
 // A database from before migration 24: reports wrote installed_on into cmdb_relationships.
